@@ -1,0 +1,60 @@
+"""Prune the files of options that were not chosen, then print the next steps.
+
+Deterministic and offline on purpose: `cruft diff` and `cruft update` run this hook again
+in temporary folders, so it must not touch git, the network or random values.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+# (option, value) -> paths that exist only when that option has that value.
+FEATURE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def paths_to_remove(answers: dict[str, str]) -> list[str]:
+    """Paths owned by option values other than the chosen ones."""
+    return [
+        path
+        for (option, value), paths in FEATURE_PATHS.items()
+        if answers.get(option) != value
+        for path in paths
+    ]
+
+
+def remove_paths(root: Path, paths: list[str]) -> None:
+    for relative in paths:
+        target = root / relative
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def next_steps(answers: dict[str, str]) -> str:
+    slug, package = answers["project_slug"], answers["package_name"]
+    lines = [
+        f"Created {slug}. Next steps:",
+        f"  cd {slug}",
+    ]
+    if answers["database"] == "postgresql":
+        lines.append("  # point DATABASE_URL in .env at your PostgreSQL server (see README)")
+    lines += [
+        f"  uv run {package} serve     # http://127.0.0.1:8000/docs",
+        "  uv run pytest",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    answers = json.loads(r"""{{ cookiecutter | tojson }}""")
+    remove_paths(Path.cwd(), paths_to_remove(answers))
+    print(next_steps(answers))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Validate the answers before anything is written; print one line and exit 1 on error."""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+
+SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
+# Deliberately simple: one "@", no spaces, a dot in the domain. Full RFC 5322 is not the point.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Import names of the generated project's dependencies (and tools it runs) that a package
+# of the same name would shadow.
+DEPENDENCY_NAMES = frozenset(
+    {
+        "aiosqlite",
+        "alembic",
+        "anyio",
+        "argon2",
+        "asyncpg",
+        "bcrypt",
+        "coverage",
+        "email_validator",
+        "fastapi",
+        "greenlet",
+        "httpx",
+        "jose",
+        "limits",
+        "multipart",
+        "mypy",
+        "nox",
+        "passlib",
+        "polyfactory",
+        "pydantic",
+        "pydantic_settings",
+        "pytest",
+        "python_multipart",
+        "ruff",
+        "sqlalchemy",
+        "starlette",
+        "structlog",
+        "tests",
+        "uvicorn",
+    }
+)
+
+
+class ValidationError(Exception):
+    """An answer breaks a rule; the message names the field and the rule."""
+
+
+def validate_slug(slug: str) -> None:
+    if not SLUG_PATTERN.match(slug):
+        raise ValidationError(
+            f"project_slug {slug!r} is invalid: use lowercase letters, digits and single "
+            "hyphens, starting with a letter (e.g. 'billing-service')"
+        )
+
+
+def validate_package_name(name: str) -> None:
+    if not PACKAGE_PATTERN.match(name) or not name.isidentifier():
+        raise ValidationError(
+            f"package_name {name!r} is invalid: use lowercase letters, digits and "
+            "underscores, not starting with a digit (e.g. 'billing_service')"
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise ValidationError(f"package_name {name!r} is a Python keyword: choose another name")
+    if name in sys.stdlib_module_names or name in {"test", "site"}:
+        raise ValidationError(
+            f"package_name {name!r} shadows a standard library module: choose another name"
+        )
+    if name in DEPENDENCY_NAMES:
+        raise ValidationError(
+            f"package_name {name!r} shadows a dependency of the generated project: "
+            "choose another name"
+        )
+
+
+def validate_email(email: str) -> None:
+    if not EMAIL_PATTERN.match(email):
+        raise ValidationError(
+            f"author_email {email!r} is invalid: expected an address like 'you@example.com'"
+        )
+
+
+def validate_python_version(version: str) -> None:
+    if version not in SUPPORTED_PYTHON_VERSIONS:
+        raise ValidationError(
+            f"python_version {version!r} is unsupported: choose one of "
+            + ", ".join(SUPPORTED_PYTHON_VERSIONS)
+        )
+
+
+def validate(answers: dict[str, str]) -> None:
+    validate_slug(answers["project_slug"])
+    validate_package_name(answers["package_name"])
+    validate_email(answers["author_email"])
+    validate_python_version(answers["python_version"])
+
+
+def main() -> int:
+    # JSON in a raw string survives any quote or backslash in the answers.
+    answers = json.loads(r"""{{ cookiecutter | tojson }}""")
+    try:
+        validate(answers)
+    except ValidationError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The current user, and role checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, params
+from fastapi.security import OAuth2PasswordBearer
+
+from {{ cookiecutter.package_name }}.auth import service
+from {{ cookiecutter.package_name }}.core.config import SettingsDep
+from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.errors import AuthenticationError, PermissionDeniedError
+from {{ cookiecutter.package_name }}.core.security import TokenType
+from {{ cookiecutter.package_name }}.users.models import Role, User
+
+LOGIN_PATH = "/api/v1/auth/login"
+# auto_error=False: a missing token gets our problem JSON rather than FastAPI's default body.
+bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
+
+
+async def get_current_user(
+    token: Annotated[str | None, Depends(bearer_token)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> User:
+    if not token:
+        msg = "Missing bearer token."
+        raise AuthenticationError(msg)
+    return await service.user_from_token(session, settings, token, token_type=TokenType.ACCESS)
+
+
+CurrentUserDep = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: Role) -> params.Depends:
+    """A dependency that lets only users holding one of `roles` through (403 otherwise)."""
+
+    async def check_role(user: CurrentUserDep) -> User:
+        if user.role not in roles:
+            raise PermissionDeniedError
+        return user
+
+    return params.Depends(check_role)

@@ -1,0 +1,183 @@
+"""The `{{ cookiecutter.package_name }}` command: serve, migrate, create-superuser, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+from alembic import command
+from alembic.config import Config
+from pydantic import ValidationError
+
+from {{ cookiecutter.package_name }}.core.config import PLACEHOLDER_SECRET, Settings, get_settings
+from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.core.security import PasswordHasher
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.users import service as users_service
+from {{ cookiecutter.package_name }}.users.models import Role
+from {{ cookiecutter.package_name }}.users.schemas import UserCreate
+
+ENV_FILE = Path(".env")
+ENV_EXAMPLE_FILE = Path(".env.example")
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class CommandError(Exception):
+    """A failure to report as one line on stderr, with exit code 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            ensure_env_file()
+        settings = _load_settings()
+        args.handler(args, settings)
+    except CommandError as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="{{ cookiecutter.package_name }}", description="{{ cookiecutter.description }}"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="Run the API server (in development: create .env and migrate first)."
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="Address to bind (default: %(default)s)."
+    )
+    serve.add_argument("--port", type=int, default=8000, help="Port (default: %(default)s).")
+    serve.add_argument("--reload", action="store_true", help="Restart on code changes.")
+    serve.set_defaults(handler=serve_command)
+
+    migrate = commands.add_parser("migrate", help="Apply database migrations.")
+    migrate.add_argument("revision", nargs="?", default="head", help="Target (default: head).")
+    migrate.set_defaults(handler=migrate_command)
+
+    superuser = commands.add_parser("create-superuser", help="Create an admin account.")
+    superuser.add_argument("--email", required=True)
+    superuser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="Read the password from standard input instead of prompting.",
+    )
+    superuser.set_defaults(handler=create_superuser_command)
+
+    openapi = commands.add_parser("openapi", help="Write the OpenAPI specification as JSON.")
+    openapi.add_argument(
+        "--output", "-o", default="openapi.json", help="File to write, or - for stdout."
+    )
+    openapi.set_defaults(handler=openapi_command)
+    return parser
+
+
+def ensure_env_file() -> None:
+    """In development, create .env from .env.example with a fresh secret key."""
+    if ENV_FILE.exists() or not ENV_EXAMPLE_FILE.exists():
+        return
+    if os.environ.get("APP__ENVIRONMENT", "development") != "development":
+        return
+    template = ENV_EXAMPLE_FILE.read_text(encoding="utf-8")
+    ENV_FILE.write_text(
+        template.replace(PLACEHOLDER_SECRET, secrets.token_urlsafe(48), 1), encoding="utf-8"
+    )
+    ENV_FILE.chmod(0o600)
+    print(f"Created {ENV_FILE} with a new random secret key.", file=sys.stderr)  # noqa: T201
+
+
+def _load_settings() -> Settings:
+    get_settings.cache_clear()
+    try:
+        return get_settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        )
+        msg = f"invalid configuration: {problems}"
+        raise CommandError(msg) from None
+
+
+def _alembic_config(settings: Settings) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["settings"] = settings
+    return config
+
+
+def migrate_command(args: argparse.Namespace, settings: Settings) -> None:
+    command.upgrade(_alembic_config(settings), args.revision)
+
+
+def serve_command(args: argparse.Namespace, settings: Settings) -> None:
+    if not settings.is_production:
+        migrate_command(argparse.Namespace(revision="head"), settings)
+    uvicorn.run(
+        "{{ cookiecutter.package_name }}.main:app",
+        host=args.host,
+        port=args.port,
+        reload=args.reload,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+def create_superuser_command(args: argparse.Namespace, settings: Settings) -> None:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else _prompt_password()
+    try:
+        data = UserCreate(email=args.email, password=password)
+    except ValidationError as error:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
+        raise CommandError(problems) from None
+    asyncio.run(_create_superuser(settings, data))
+    print(f"Created admin {data.email}.")  # noqa: T201
+
+
+def _prompt_password() -> str:
+    if not sys.stdin.isatty():
+        msg = "no terminal to prompt for a password; use --password-stdin"
+        raise CommandError(msg)
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password (again): ") != password:
+        msg = "the passwords do not match"
+        raise CommandError(msg)
+    return password
+
+
+async def _create_superuser(settings: Settings, data: UserCreate) -> None:
+    hashed_password = await PasswordHasher(settings).hash(data.password)
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            if await users_service.get_by_email(session, email=data.email) is not None:
+                msg = f"a user with email {data.email} already exists"
+                raise CommandError(msg)
+            await users_service.create(
+                session, email=data.email, hashed_password=hashed_password, role=Role.ADMIN
+            )
+    finally:
+        await engine.dispose()
+
+
+def openapi_command(args: argparse.Namespace, settings: Settings) -> None:
+    spec = json.dumps(create_app(settings).openapi(), indent=2) + "\n"
+    if args.output == "-":
+        sys.stdout.write(spec)
+    else:
+        Path(args.output).write_text(spec, encoding="utf-8")
+        print(f"Wrote {args.output}.", file=sys.stderr)  # noqa: T201

@@ -1,0 +1,1 @@
+"""Cross-cutting parts: settings, database, security, errors, logging, rate limits."""

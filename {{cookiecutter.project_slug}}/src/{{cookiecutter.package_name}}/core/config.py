@@ -1,0 +1,144 @@
+"""Settings from the environment and `.env`, in nested groups (`AUTH__SECRET_KEY=...`)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Self
+
+from fastapi import Depends, Request
+from limits import parse_many
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - refused outside development
+MIN_SECRET_LENGTH = 32
+{%- if cookiecutter.database == "postgresql" %}
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}"
+{%- else %}
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./{{ cookiecutter.package_name }}.db"
+{%- endif %}
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class AppSettings(BaseModel):
+    name: str = "{{ cookiecutter.project_name }}"
+    environment: Environment = Environment.DEVELOPMENT
+    debug: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+
+
+class DatabaseSettings(BaseModel):
+    echo: bool = False
+    pool_size: int = Field(default=5, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class AuthSettings(BaseModel):
+    secret_key: SecretStr | None = None
+    algorithm: str = "HS256"
+    issuer: str = "{{ cookiecutter.project_slug }}"
+    audience: str = "{{ cookiecutter.project_slug }}"
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=60)
+    refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    password_min_length: int = Field(default=8, ge=8)
+    # OWASP minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
+    argon2_memory_kib: int = Field(default=19_456, ge=8_192)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+
+class RateLimitSettings(BaseModel):
+    """Limits use the `limits` notation ("10/minute", "100/hour;1000/day")."""
+
+    enabled: bool = True
+    storage_uri: str = "memory://"
+    login: str = "10/minute"
+
+    @field_validator("login")
+    @classmethod
+    def _check_notation(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as error:
+            msg = f"invalid rate limit {value!r}: {error}"
+            raise ValueError(msg) from error
+        return value
+
+
+class LogSettings(BaseModel):
+    level: str = "INFO"
+    json_format: bool | None = Field(
+        default=None, description="JSON lines; by default on in production, off elsewhere."
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    # The conventional variable name, read as is.
+    database_url: str = DEFAULT_DATABASE_URL
+    app: AppSettings = Field(default_factory=AppSettings)
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app.environment is Environment.PRODUCTION
+
+    @property
+    def secret_key(self) -> str:
+        """The signing key; always set once validation has passed."""
+        assert self.auth.secret_key is not None  # noqa: S101 - guaranteed by the validator
+        return self.auth.secret_key.get_secret_value()
+
+    @property
+    def log_as_json(self) -> bool:
+        return self.is_production if self.log.json_format is None else self.log.json_format
+
+    @model_validator(mode="after")
+    def _check_secret_key(self) -> Self:
+        secret = self.auth.secret_key.get_secret_value() if self.auth.secret_key else ""
+        weak = secret in {"", PLACEHOLDER_SECRET} or len(secret) < MIN_SECRET_LENGTH
+        if self.is_production:
+            if weak:
+                msg = (
+                    f"AUTH__SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production"
+                )
+                raise ValueError(msg)
+            if self.app.debug:
+                msg = "APP__DEBUG must be off in production"
+                raise ValueError(msg)
+        elif weak:
+            # Outside production a missing key gets a per-process one: tokens die on restart.
+            self.auth.secret_key = SecretStr(secrets.token_urlsafe(48))
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def _app_settings(request: Request) -> Settings:
+    """The settings the running app was built with (not the cached global)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_app_settings)]

@@ -1,0 +1,177 @@
+"""One error shape everywhere: RFC 9457 problem details."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from {{ cookiecutter.package_name }}.core.logging import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = structlog.get_logger(__name__)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """The body of every error response."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    code: str
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class AppError(Exception):
+    """Base of every error the API reports on purpose."""
+
+    status_code: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self, detail: str | None = None, *, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+
+class NotFoundError(AppError):
+    status_code = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class ConflictError(AppError):
+    status_code = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class PermissionDeniedError(AppError):
+    status_code = 403
+    code = "permission_denied"
+    title = "Permission denied"
+
+
+class AuthenticationError(AppError):
+    status_code = 401
+    code = "not_authenticated"
+    title = "Not authenticated"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class RateLimitedError(AppError):
+    status_code = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"Rate limit exceeded; retry in {retry_after_seconds} s.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
+class ServiceUnavailableError(AppError):
+    status_code = 503
+    code = "service_unavailable"
+    title = "Service unavailable"
+
+
+def problem_response(
+    status: int,
+    *,
+    code: str,
+    title: str | None = None,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+        request_id=current_request_id(),
+        errors=errors,
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+async def _handle_app_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
+    logger.info("request_failed", code=exc.code, status=exc.status_code)
+    return problem_response(
+        exc.status_code, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers
+    )
+
+
+async def _handle_http_exception(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
+    status = HTTPStatus(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != status.phrase else None
+    return problem_response(
+        exc.status_code,
+        code=status.name.lower(),
+        detail=detail,
+        headers=exc.headers,
+    )
+
+
+async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only
+    errors = [_field_error(error) for error in exc.errors()]
+    return problem_response(
+        422,
+        code="validation_error",
+        title="Validation failed",
+        detail="The request is invalid; see errors.",
+        errors=errors,
+    )
+
+
+def _field_error(error: Mapping[str, Any]) -> FieldError:
+    # The offending input is left out on purpose: it may be a password.
+    return FieldError(loc=list(error["loc"]), msg=str(error["msg"]), type=str(error["type"]))
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _handle_app_error)
+    app.add_exception_handler(HTTPException, _handle_http_exception)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+
+
+def internal_error_response() -> JSONResponse:
+    return problem_response(
+        500, code="internal_error", detail="An unexpected error occurred; it has been logged."
+    )
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": Problem, "description": "Client error (problem details)"},
+    "5XX": {"model": Problem, "description": "Server error (problem details)"},
+}

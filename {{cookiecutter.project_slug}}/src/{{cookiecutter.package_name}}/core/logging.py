@@ -1,0 +1,60 @@
+"""Structured logging: JSON lines when deployed, readable console locally."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+from structlog.typing import Processor
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+
+REQUEST_ID_KEY = "request_id"
+
+
+def current_request_id() -> str | None:
+    """The id of the request being handled, if any."""
+    value = structlog.contextvars.get_contextvars().get(REQUEST_ID_KEY)
+    return value if isinstance(value, str) else None
+
+
+def configure_logging(settings: Settings) -> None:
+    """Route structlog and the standard library (uvicorn, SQLAlchemy) through one renderer."""
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Processor
+    if settings.log_as_json:
+        shared.append(structlog.processors.format_exc_info)
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer()
+
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(settings.log.level.upper())
+    # uvicorn's own access log would duplicate ours; its other loggers join the root handler.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers = []
+        uvicorn_logger.propagate = name != "uvicorn.access"

@@ -1,0 +1,60 @@
+"""Rate limiting through the async API of `limits`, exposed as route dependencies."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from fastapi import Request, params
+from limits import parse_many
+from limits.aio.storage import Storage as AsyncStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from {{ cookiecutter.package_name }}.core.config import RateLimitSettings, Settings
+from {{ cookiecutter.package_name }}.core.errors import RateLimitedError
+
+
+class RateLimiter:
+    """Counts hits per (limit name, key) in the storage named by the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        uri = settings.rate_limit.storage_uri
+        storage = storage_from_string(uri if uri.startswith("async+") else f"async+{uri}")
+        if not isinstance(storage, AsyncStorage):
+            msg = f"no async rate-limit storage for {uri!r}"
+            raise TypeError(msg)
+        self._storage = storage
+        self._strategy = MovingWindowRateLimiter(self._storage)
+        self._settings = settings.rate_limit
+        self.enabled = settings.rate_limit.enabled
+
+    async def hit(self, name: str, *keys: str) -> None:
+        """Count one hit on the limit named `name`; raise RateLimitedError when over it."""
+        if not self.enabled:
+            return
+        for item in parse_many(getattr(self._settings, name)):
+            if not await self._strategy.hit(item, name, *keys):
+                stats = await self._strategy.get_window_stats(item, name, *keys)
+                raise RateLimitedError(max(1, math.ceil(stats.reset_time - time.time())))
+
+    async def reset(self) -> None:
+        await self._storage.reset()
+
+
+def client_address(request: Request) -> str:
+    # Behind a proxy, run uvicorn with --forwarded-allow-ips so this is the real client.
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limit(name: str) -> params.Depends:
+    """A route dependency enforcing `settings.rate_limit.<name>` per client address."""
+    if name not in RateLimitSettings.model_fields:
+        msg = f"no rate limit named {name!r} in RateLimitSettings"
+        raise ValueError(msg)
+
+    async def enforce(request: Request) -> None:
+        limiter: RateLimiter = request.app.state.rate_limiter
+        await limiter.hit(name, client_address(request))
+
+    return params.Depends(enforce)

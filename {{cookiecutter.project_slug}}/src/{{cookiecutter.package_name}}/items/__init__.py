@@ -1,0 +1,1 @@
+"""An example resource owned by users."""

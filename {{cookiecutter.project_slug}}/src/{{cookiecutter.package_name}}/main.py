@@ -1,0 +1,84 @@
+"""The application factory; `{{ cookiecutter.package_name }}.main:app` is the ASGI app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cache
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from {{ cookiecutter.package_name }}.auth.router import router as auth_router
+from {{ cookiecutter.package_name }}.core.config import Settings, get_settings
+from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.core.errors import PROBLEM_RESPONSES, register_error_handlers
+from {{ cookiecutter.package_name }}.core.logging import configure_logging
+from {{ cookiecutter.package_name }}.core.middleware import RequestContextMiddleware
+from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
+from {{ cookiecutter.package_name }}.core.security import PasswordHasher
+from {{ cookiecutter.package_name }}.health.router import router as health_router
+from {{ cookiecutter.package_name }}.items.router import router as items_router
+from {{ cookiecutter.package_name }}.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
+logger = structlog.get_logger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    logger.info("startup", environment=settings.app.environment.value)
+    yield
+    await app.state.engine.dispose()
+    logger.info("shutdown")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    app = FastAPI(
+        title=settings.app.name,
+        version="0.1.0",
+        debug=settings.app.debug,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = create_engine(settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    app.state.password_hasher = PasswordHasher(settings)
+    app.state.rate_limiter = RateLimiter(settings)
+
+    register_error_handlers(app)
+    if settings.app.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.app.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)  # outermost: sees every response
+
+    api = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    api.include_router(auth_router)
+    api.include_router(users_router)
+    api.include_router(items_router)
+    app.include_router(api)
+    app.include_router(health_router, responses=PROBLEM_RESPONSES)
+    return app
+
+
+@cache
+def _default_app() -> FastAPI:
+    return create_app()
+
+
+def __getattr__(name: str) -> FastAPI:
+    # Built on first access, so importing create_app (tests, CLI) reads no environment.
+    if name == "app":
+        return _default_app()
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

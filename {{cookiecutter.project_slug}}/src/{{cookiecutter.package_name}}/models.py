@@ -1,0 +1,7 @@
+"""Every domain's ORM models, imported once: the metadata Alembic compares against."""
+
+from {{ cookiecutter.package_name }}.core.db import Base
+from {{ cookiecutter.package_name }}.items.models import Item
+from {{ cookiecutter.package_name }}.users.models import User
+
+__all__ = ["Base", "Item", "User"]

@@ -1,0 +1,56 @@
+"""User request and response schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from {{ cookiecutter.package_name }}.users.models import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH, Role
+
+PASSWORD_MIN_LENGTH = 8
+# Bounds the cost of hashing; far above any passphrase a person types.
+PASSWORD_MAX_LENGTH = 1024
+
+Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(str.lower)]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
+FullName = Annotated[str, Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    password: Password
+    full_name: FullName | None = None
+
+
+class UserUpdateMe(BaseModel):
+    """What users may change about themselves; role and status are not among it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: FullName | None = None
+    password: Password | None = None
+    current_password: Annotated[str, Field(max_length=PASSWORD_MAX_LENGTH)] | None = None
+
+    @model_validator(mode="after")
+    def _password_change_needs_current(self) -> UserUpdateMe:
+        if self.password is not None and self.current_password is None:
+            msg = "current_password is required to set a new password"
+            raise ValueError(msg)
+        return self
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str | None
+    role: Role
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime

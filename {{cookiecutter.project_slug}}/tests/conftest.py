@@ -1,0 +1,196 @@
+"""Fixtures: a database migrated once per test session, and one rolled-back transaction per test.
+
+Tests run on a throwaway SQLite file unless DATABASE_URL names another server: then a
+separate `<database>_test` database is created there (and dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from {{ cookiecutter.package_name }}.core.config import (
+    AppSettings,
+    AuthSettings,
+    Environment,
+    RateLimitSettings,
+    Settings,
+)
+from {{ cookiecutter.package_name }}.core.db import create_engine, get_session
+from {{ cookiecutter.package_name }}.core.security import PasswordHasher, TokenType, create_token
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.users.models import User
+from tests.factories.users import DEFAULT_PASSWORD, create_user
+
+TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnop"
+MIGRATIONS_DIR = Path(__file__).parents[1] / "src" / "{{ cookiecutter.package_name }}" / "migrations"
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: never read from the developer's .env."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "app": AppSettings(environment=Environment.TEST),
+        # Cheap hashing keeps the suite fast; production cost is a setting.
+        "auth": AuthSettings(
+            secret_key=TEST_SECRET_KEY, argon2_memory_kib=8192, argon2_time_cost=1
+        ),
+        "rate_limit": RateLimitSettings(login="1000/minute"),
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["settings"] = settings
+    command.upgrade(config, revision)
+
+
+async def _recreate_database(server_url: URL, name: str, *, drop_only: bool = False) -> None:
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            if not drop_only:
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database for this test session (and xdist worker)."""
+    server = os.environ.get("DATABASE_URL", "")
+    if not server or server.startswith("sqlite"):
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        migrate(make_settings(url))
+        yield url
+        return
+
+    server_url = make_url(server)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{server_url.database}_test_{worker}"
+    admin_url = server_url.set(database="postgres")
+    asyncio.run(_recreate_database(admin_url, name))
+    url = server_url.set(database=name).render_as_string(hide_password=False)
+    migrate(make_settings(url))
+    yield url
+    asyncio.run(_recreate_database(admin_url, name, drop_only=True))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside an outer transaction that is rolled back after the test.
+
+    The app's commits only release savepoints, so nothing a test writes survives it.
+    """
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@asynccontextmanager
+async def client_for(app: FastAPI, token: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to `app` in-process, authenticated when given a token."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers
+    ) as client:
+        yield client
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's startup and shutdown around a client for it."""
+    async with app.router.lifespan_context(app), client_for(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def app(settings: Settings, session: AsyncSession) -> AsyncIterator[FastAPI]:
+    """The app on the test database; every request shares the test's session."""
+    app = create_app(settings)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        try:
+            yield session
+            await session.commit()
+        except Exception:
+            await session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = test_session
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def password_hash(settings: Settings) -> str:
+    """The hash of DEFAULT_PASSWORD, computed once."""
+    return await PasswordHasher(settings).hash(DEFAULT_PASSWORD)
+
+
+@pytest.fixture
+async def user(session: AsyncSession, password_hash: str) -> User:
+    return await create_user(session, hashed_password=password_hash)
+
+
+@pytest.fixture
+async def other_user(session: AsyncSession, password_hash: str) -> User:
+    return await create_user(session, hashed_password=password_hash)
+
+
+def access_token_for(settings: Settings, user: User) -> str:
+    token, _ = create_token(settings, subject=str(user.id), token_type=TokenType.ACCESS)
+    return token
+
+
+@pytest.fixture
+def user_token(settings: Settings, user: User) -> str:
+    return access_token_for(settings, user)
+
+
+@pytest.fixture
+async def auth_client(app: FastAPI, user_token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client authenticated as `user`."""
+    async with client_for(app, user_token) as client:
+        yield client

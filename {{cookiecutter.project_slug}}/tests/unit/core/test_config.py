@@ -1,0 +1,97 @@
+"""Settings: sources, defaults and the production guard rails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from {{ cookiecutter.package_name }}.core.config import (
+    AppSettings,
+    AuthSettings,
+    Environment,
+    RateLimitSettings,
+    Settings,
+    get_settings,
+)
+
+STRONG_SECRET = "x" * 40
+
+
+def test_database_url_is_read_from_the_conventional_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///./from-env.db")
+
+    assert Settings(_env_file=None).database_url == "sqlite+aiosqlite:///./from-env.db"
+
+
+def test_nested_settings_use_double_underscore(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTH__ACCESS_TOKEN_TTL_SECONDS", "120")
+    monkeypatch.setenv("APP__CORS_ORIGINS", '["https://app.example.com"]')
+
+    settings = Settings(_env_file=None)
+
+    assert settings.auth.access_token_ttl_seconds == 120
+    assert settings.app.cors_origins == ["https://app.example.com"]
+
+
+def test_settings_are_read_from_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("LOG__LEVEL=DEBUG\n")
+    get_settings.cache_clear()
+
+    assert get_settings().log.level == "DEBUG"
+    get_settings.cache_clear()
+
+
+def test_development_without_secret_gets_a_random_one() -> None:
+    first = Settings(_env_file=None)
+    second = Settings(_env_file=None)
+
+    assert len(first.secret_key) >= 32
+    assert first.secret_key != second.secret_key
+
+
+@pytest.mark.parametrize(
+    "secret", [None, "change-me", "too-short"], ids=["missing", "placeholder", "short"]
+)
+def test_production_refuses_weak_secret(secret: str | None) -> None:
+    with pytest.raises(ValidationError, match="AUTH__SECRET_KEY"):
+        Settings(
+            _env_file=None,
+            app=AppSettings(environment=Environment.PRODUCTION),
+            auth=AuthSettings(secret_key=secret),
+        )
+
+
+def test_production_refuses_debug() -> None:
+    with pytest.raises(ValidationError, match="APP__DEBUG"):
+        Settings(
+            _env_file=None,
+            app=AppSettings(environment=Environment.PRODUCTION, debug=True),
+            auth=AuthSettings(secret_key=STRONG_SECRET),
+        )
+
+
+def test_production_keeps_a_strong_secret_and_logs_json() -> None:
+    settings = Settings(
+        _env_file=None,
+        app=AppSettings(environment=Environment.PRODUCTION),
+        auth=AuthSettings(secret_key=STRONG_SECRET),
+    )
+
+    assert settings.secret_key == STRONG_SECRET
+    assert settings.log_as_json
+
+
+def test_log_format_can_be_forced() -> None:
+    settings = Settings(_env_file=None, log={"json_format": True})
+
+    assert settings.log_as_json
+
+
+def test_invalid_rate_limit_notation_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="invalid rate limit"):
+        RateLimitSettings(login="often")

@@ -1,0 +1,148 @@
+"""Password hashing and JWT helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import bcrypt
+import pytest
+from jose import jwt
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.security import (
+    InvalidTokenError,
+    PasswordHasher,
+    TokenType,
+    create_token,
+    decode_token,
+)
+from tests.conftest import TEST_SECRET_KEY, make_settings
+
+
+@pytest.fixture(scope="module")
+def unit_settings() -> Settings:
+    return make_settings("sqlite+aiosqlite://")
+
+
+@pytest.fixture(scope="module")
+def hasher(unit_settings: Settings) -> PasswordHasher:
+    return PasswordHasher(unit_settings)
+
+
+def _claims(settings: Settings, **overrides: object) -> dict[str, object]:
+    now = datetime.now(UTC)
+    claims: dict[str, object] = {
+        "sub": "someone",
+        "type": "access",
+        "jti": "abc",
+        "iss": settings.auth.issuer,
+        "aud": settings.auth.audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=5),
+    }
+    claims.update(overrides)
+    return {key: value for key, value in claims.items() if value is not None}
+
+
+async def test_hash_then_verify_accepts_right_password(hasher: PasswordHasher) -> None:
+    hashed = await hasher.hash("s3cret-pass")
+
+    assert hashed.startswith("$argon2id$")
+    assert await hasher.verify("s3cret-pass", hashed) == (True, None)
+
+
+async def test_verify_rejects_wrong_password(hasher: PasswordHasher) -> None:
+    hashed = await hasher.hash("s3cret-pass")
+
+    assert await hasher.verify("other-pass", hashed) == (False, None)
+
+
+async def test_long_unicode_password_is_not_truncated(hasher: PasswordHasher) -> None:
+    password = "пароль-" * 20  # well over 72 bytes
+    hashed = await hasher.hash(password)
+
+    assert (await hasher.verify(password, hashed))[0]
+    assert not (await hasher.verify(password[:-1], hashed))[0]
+
+
+async def test_verify_without_hash_fails(hasher: PasswordHasher) -> None:
+    assert await hasher.verify("anything", None) == (False, None)
+
+
+async def test_verify_of_unknown_hash_format_fails(hasher: PasswordHasher) -> None:
+    assert await hasher.verify("anything", "not-a-hash") == (False, None)
+
+
+async def test_bcrypt_hash_verifies_and_asks_for_rehash(hasher: PasswordHasher) -> None:
+    legacy = bcrypt.hashpw(b"old-password", bcrypt.gensalt(rounds=4)).decode()
+
+    valid, new_hash = await hasher.verify("old-password", legacy)
+
+    assert valid
+    assert new_hash is not None
+    assert new_hash.startswith("$argon2id$")
+
+
+def test_token_round_trip(unit_settings: Settings) -> None:
+    token, ttl = create_token(unit_settings, subject="user-1", token_type=TokenType.ACCESS)
+
+    claims = decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
+
+    assert claims.subject == "user-1"
+    assert claims.token_type is TokenType.ACCESS
+    assert ttl == unit_settings.auth.access_token_ttl_seconds
+    assert claims.expires_at > datetime.now(UTC)
+
+
+def test_refresh_token_is_not_an_access_token(unit_settings: Settings) -> None:
+    token, _ = create_token(unit_settings, subject="user-1", token_type=TokenType.REFRESH)
+
+    with pytest.raises(InvalidTokenError, match="expected a access token"):
+        decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
+
+
+def test_token_signed_with_another_key_is_rejected(unit_settings: Settings) -> None:
+    token = jwt.encode(_claims(unit_settings), "another-key-" * 4, algorithm="HS256")
+
+    with pytest.raises(InvalidTokenError):
+        decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
+
+
+def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
+    signed = jwt.encode(_claims(unit_settings), TEST_SECRET_KEY, algorithm="HS256")
+    _, payload, _ = signed.split(".")
+    header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"  # {"alg":"none","typ":"JWT"}
+
+    with pytest.raises(InvalidTokenError):
+        decode_token(unit_settings, f"{header}.{payload}.", expected_type=TokenType.ACCESS)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"exp": datetime.now(UTC) - timedelta(minutes=1)},
+        {"aud": "someone-else"},
+        {"iss": "someone-else"},
+        {"sub": None},
+        {"sub": 42},
+        {"jti": None},
+        {"jti": 7},
+        {"type": None},
+    ],
+    ids=[
+        "expired",
+        "wrong-audience",
+        "wrong-issuer",
+        "no-sub",
+        "int-sub",
+        "no-jti",
+        "int-jti",
+        "no-type",
+    ],
+)
+def test_invalid_claims_are_rejected(unit_settings: Settings, overrides: dict[str, object]) -> None:
+    token = jwt.encode(_claims(unit_settings, **overrides), TEST_SECRET_KEY, algorithm="HS256")
+
+    with pytest.raises(InvalidTokenError):
+        decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
