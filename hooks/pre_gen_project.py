@@ -8,6 +8,9 @@ import re
 import sys
 
 SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+# Longer names push generated lines past the formatter's 100 columns.
+MAX_SLUG_LENGTH = 40
+MAX_PACKAGE_LENGTH = 32
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Deliberately simple: one "@", no spaces, a dot in the domain. Full RFC 5322 is not the point.
@@ -59,6 +62,10 @@ def validate_slug(slug: str) -> None:
             f"project_slug {slug!r} is invalid: use lowercase letters, digits and single "
             "hyphens, starting with a letter (e.g. 'billing-service')"
         )
+    if len(slug) > MAX_SLUG_LENGTH:
+        raise ValidationError(
+            f"project_slug {slug!r} is too long: at most {MAX_SLUG_LENGTH} characters"
+        )
 
 
 def validate_package_name(name: str) -> None:
@@ -66,6 +73,10 @@ def validate_package_name(name: str) -> None:
         raise ValidationError(
             f"package_name {name!r} is invalid: use lowercase letters, digits and "
             "underscores, not starting with a digit (e.g. 'billing_service')"
+        )
+    if len(name) > MAX_PACKAGE_LENGTH:
+        raise ValidationError(
+            f"package_name {name!r} is too long: at most {MAX_PACKAGE_LENGTH} characters"
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise ValidationError(f"package_name {name!r} is a Python keyword: choose another name")

@@ -10,17 +10,16 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 from alembic import command
-from alembic.config import Config
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from {{ cookiecutter.package_name }}.cli import alembic_config
 from {{ cookiecutter.package_name }}.core.config import (
     AppSettings,
     AuthSettings,
@@ -35,7 +34,6 @@ from {{ cookiecutter.package_name }}.users.models import User
 from tests.factories.users import DEFAULT_PASSWORD, create_user
 
 TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnop"
-MIGRATIONS_DIR = Path(__file__).parents[1] / "src" / "{{ cookiecutter.package_name }}" / "migrations"
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
@@ -53,11 +51,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
-def migrate(settings: Settings, revision: str = "head") -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["settings"] = settings
-    command.upgrade(config, revision)
+def migrate(settings: Settings) -> None:
+    command.upgrade(alembic_config(settings), "head")
 
 
 async def _recreate_database(server_url: URL, name: str, *, drop_only: bool = False) -> None:

@@ -112,7 +112,8 @@ def _load_settings() -> Settings:
         raise CommandError(msg) from None
 
 
-def _alembic_config(settings: Settings) -> Config:
+def alembic_config(settings: Settings) -> Config:
+    """Alembic configured for the packaged migrations and these settings."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["settings"] = settings
@@ -120,7 +121,7 @@ def _alembic_config(settings: Settings) -> Config:
 
 
 def migrate_command(args: argparse.Namespace, settings: Settings) -> None:
-    command.upgrade(_alembic_config(settings), args.revision)
+    command.upgrade(alembic_config(settings), args.revision)
 
 
 def serve_command(args: argparse.Namespace, settings: Settings) -> None:

@@ -6,7 +6,10 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.auth.exceptions import InvalidCredentialsError, InvalidTokenError
+from {{ cookiecutter.package_name }}.auth.exceptions import (
+    InvalidCredentialsError,
+    InvalidTokenError,
+)
 from {{ cookiecutter.package_name }}.auth.schemas import TokenPair
 from {{ cookiecutter.package_name }}.core import security
 from {{ cookiecutter.package_name }}.core.config import Settings

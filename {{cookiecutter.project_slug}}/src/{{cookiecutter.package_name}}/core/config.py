@@ -14,10 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - refused outside development
 MIN_SECRET_LENGTH = 32
+DATABASE_NAME = "{{ cookiecutter.package_name }}"
 {%- if cookiecutter.database == "postgresql" %}
-DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}"
+DEFAULT_DATABASE_URL = f"postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/{DATABASE_NAME}"
 {%- else %}
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./{{ cookiecutter.package_name }}.db"
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{DATABASE_NAME}.db"
 {%- endif %}
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from {{ cookiecutter.package_name }}.core.errors import AuthenticationError, ConflictError, NotFoundError
+from {{ cookiecutter.package_name }}.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+)
 
 
 class UserNotFoundError(NotFoundError):

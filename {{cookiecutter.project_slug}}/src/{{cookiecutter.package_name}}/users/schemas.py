@@ -8,7 +8,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from {{ cookiecutter.package_name }}.users.models import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH, Role
+from {{ cookiecutter.package_name }}.users.models import (
+    EMAIL_MAX_LENGTH,
+    FULL_NAME_MAX_LENGTH,
+    Role,
+)
 
 PASSWORD_MIN_LENGTH = 8
 # Bounds the cost of hashing; far above any passphrase a person types.

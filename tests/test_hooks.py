@@ -1,0 +1,92 @@
+"""The hooks' helpers, tested directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hooks import post_gen_project, pre_gen_project
+from hooks.pre_gen_project import ValidationError
+
+
+@pytest.mark.parametrize("slug", ["svc", "billing-service", "api2", "a-b-c"])
+def test_valid_slugs_pass(slug: str) -> None:
+    pre_gen_project.validate_slug(slug)
+
+
+@pytest.mark.parametrize(
+    "slug", ["Billing", "billing_service", "-svc", "svc-", "a--b", "2fast", "has space", "x" * 41]
+)
+def test_invalid_slugs_fail(slug: str) -> None:
+    with pytest.raises(ValidationError, match="project_slug"):
+        pre_gen_project.validate_slug(slug)
+
+
+@pytest.mark.parametrize("name", ["billing", "billing_service", "_private", "svc2"])
+def test_valid_package_names_pass(name: str) -> None:
+    pre_gen_project.validate_package_name(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("2fast", "invalid"),
+        ("billing-service", "invalid"),
+        ("Billing", "invalid"),
+        ("class", "keyword"),
+        ("match", "keyword"),
+        ("json", "standard library"),
+        ("test", "standard library"),
+        ("site", "standard library"),
+        ("fastapi", "dependency"),
+        ("sqlalchemy", "dependency"),
+        ("alembic", "dependency"),
+        ("tests", "dependency"),
+        ("x" * 33, "too long"),
+    ],
+)
+def test_invalid_package_names_fail_with_the_rule(name: str, rule: str) -> None:
+    with pytest.raises(ValidationError, match=rf"package_name .*{rule}"):
+        pre_gen_project.validate_package_name(name)
+
+
+@pytest.mark.parametrize("email", ["no-at-sign", "a@b", "a b@example.com", "a@@example.com"])
+def test_invalid_emails_fail(email: str) -> None:
+    with pytest.raises(ValidationError, match="author_email"):
+        pre_gen_project.validate_email(email)
+
+
+def test_unsupported_python_version_fails() -> None:
+    with pytest.raises(ValidationError, match=r"python_version '3.9' is unsupported"):
+        pre_gen_project.validate_python_version("3.9")
+
+
+def test_paths_to_remove_follow_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = {("database", "postgresql"): ("pg.sql",), ("feature", "yes"): ("feature", "f.py")}
+    monkeypatch.setattr(post_gen_project, "FEATURE_PATHS", table)
+
+    removed = post_gen_project.paths_to_remove({"database": "sqlite", "feature": "yes"})
+
+    assert removed == ["pg.sql"]
+
+
+def test_remove_paths_deletes_files_and_folders(tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "inner.py").write_text("")
+    (tmp_path / "file.py").write_text("")
+    (tmp_path / "kept.py").write_text("")
+
+    post_gen_project.remove_paths(tmp_path, ["folder", "file.py", "already-gone.py"])
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kept.py"]
+
+
+def test_next_steps_name_the_commands() -> None:
+    text = post_gen_project.next_steps(
+        {"project_slug": "svc", "package_name": "svc", "database": "sqlite"}
+    )
+
+    assert "cd svc" in text
+    assert "uv run svc serve" in text
+    assert "uv run pytest" in text
