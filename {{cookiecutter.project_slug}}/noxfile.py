@@ -40,6 +40,19 @@ def migrations(session: nox.Session) -> None:
 
 
 @nox.session
+def fuzz(session: nox.Session) -> None:
+    """Run the schemathesis contract test with many more examples per operation."""
+    _sync(session)
+    examples = session.posargs[0] if session.posargs else "500"
+    session.run(
+        "pytest",
+        "tests/security/test_schemathesis.py",
+        "--no-cov",
+        env={"FUZZ_EXAMPLES": examples},
+    )
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite with coverage."""
     _sync(session)

@@ -30,7 +30,7 @@ from {{ cookiecutter.package_name }}.core.config import (
 from {{ cookiecutter.package_name }}.core.db import create_engine, get_session
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher, TokenType, create_token
 from {{ cookiecutter.package_name }}.main import create_app
-from {{ cookiecutter.package_name }}.users.models import User
+from {{ cookiecutter.package_name }}.users.models import Role, User
 from tests.factories.users import DEFAULT_PASSWORD, create_user
 
 TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnop"
@@ -45,7 +45,14 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "auth": AuthSettings(
             secret_key=TEST_SECRET_KEY, argon2_memory_kib=8192, argon2_time_cost=1
         ),
-        "rate_limit": RateLimitSettings(login="1000/minute"),
+        # Limits are tested on purpose in tests/security; elsewhere they stay out of the way.
+        "rate_limit": RateLimitSettings(
+            default="10000/minute",
+            login="10000/minute",
+            registration="10000/minute",
+            refresh="10000/minute",
+            account="10000/minute",
+        ),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -182,6 +189,20 @@ def access_token_for(settings: Settings, user: User) -> str:
 @pytest.fixture
 def user_token(settings: Settings, user: User) -> str:
     return access_token_for(settings, user)
+
+
+@pytest.fixture
+async def admin(session: AsyncSession, password_hash: str) -> User:
+    return await create_user(session, hashed_password=password_hash, role=Role.ADMIN)
+
+
+@pytest.fixture
+async def admin_client(
+    app: FastAPI, settings: Settings, admin: User
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client authenticated as `admin`."""
+    async with client_for(app, access_token_for(settings, admin)) as client:
+        yield client
 
 
 @pytest.fixture

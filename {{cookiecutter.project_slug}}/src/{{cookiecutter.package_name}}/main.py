@@ -13,13 +13,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
 from {{ cookiecutter.package_name }}.core.config import Settings, get_settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
-from {{ cookiecutter.package_name }}.core.errors import PROBLEM_RESPONSES, register_error_handlers
+from {{ cookiecutter.package_name }}.core.errors import install_problem_openapi, register_error_handlers
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
-from {{ cookiecutter.package_name }}.core.middleware import RequestContextMiddleware
-from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
+from {{ cookiecutter.package_name }}.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+)
+from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter, rate_limit
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.items.router import router as items_router
+from {{ cookiecutter.package_name }}.users.router import admin_router as users_admin_router
 from {{ cookiecutter.package_name }}.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -56,18 +60,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.app.cors_origins,
+            allow_credentials=settings.app.cors_allow_credentials,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestContextMiddleware)  # outermost: sees every response
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.app.max_body_bytes)
+    # Outermost, so it sees (and stamps) every response, including 413s and 500s.
+    app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
 
-    api = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[rate_limit("default")])
     api.include_router(auth_router)
     api.include_router(users_router)
+    api.include_router(users_admin_router)
     api.include_router(items_router)
     app.include_router(api)
-    app.include_router(health_router, responses=PROBLEM_RESPONSES)
+    app.include_router(health_router)
+    install_problem_openapi(app)
     return app
 
 

@@ -1,7 +1,8 @@
 """Every domain's ORM models, imported once: the metadata Alembic compares against."""
 
+from {{ cookiecutter.package_name }}.auth.models import RefreshToken
 from {{ cookiecutter.package_name }}.core.db import Base
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.users.models import User
 
-__all__ = ["Base", "Item", "User"]
+__all__ = ["Base", "Item", "RefreshToken", "User"]

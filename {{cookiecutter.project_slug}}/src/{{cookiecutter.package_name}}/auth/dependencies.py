@@ -27,7 +27,8 @@ async def get_current_user(
     if not token:
         msg = "Missing bearer token."
         raise AuthenticationError(msg)
-    return await service.user_from_token(session, settings, token, token_type=TokenType.ACCESS)
+    user, _ = await service.user_from_token(session, settings, token, token_type=TokenType.ACCESS)
+    return user
 
 
 CurrentUserDep = Annotated[User, Depends(get_current_user)]

@@ -1,17 +1,17 @@
-"""Routes: register, login, refresh."""
+"""Routes: register, login, refresh, logout."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Response, status
 
 from {{ cookiecutter.package_name }}.auth import service
-from {{ cookiecutter.package_name }}.auth.schemas import RefreshRequest, TokenPair
+from {{ cookiecutter.package_name }}.auth.schemas import LoginForm, RefreshRequest, TokenPair
+from {{ cookiecutter.package_name }}.auth.store import RefreshTokenStoreDep
 from {{ cookiecutter.package_name }}.core.config import SettingsDep
 from {{ cookiecutter.package_name }}.core.db import SessionDep
-from {{ cookiecutter.package_name }}.core.rate_limit import rate_limit
+from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiterDep, rate_limit
 from {{ cookiecutter.package_name }}.core.security import PasswordHasherDep
 from {{ cookiecutter.package_name }}.users.models import User
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate, UserRead
@@ -20,28 +20,52 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post(
-    "/register", status_code=status.HTTP_201_CREATED, response_model=UserRead, name="register"
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    dependencies=[rate_limit("registration")],
+    name="register",
 )
-async def register(data: UserCreate, session: SessionDep, hasher: PasswordHasherDep) -> User:
+async def register(
+    data: UserCreate, session: SessionDep, hasher: PasswordHasherDep, limiter: RateLimiterDep
+) -> User:
     """Create an account with the `user` role."""
+    await limiter.hit("account", "register", data.email)
     return await service.register(session, hasher, data=data)
 
 
 @router.post("/login", dependencies=[rate_limit("login")], name="login")
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
     session: SessionDep,
     hasher: PasswordHasherDep,
+    store: RefreshTokenStoreDep,
     settings: SettingsDep,
+    limiter: RateLimiterDep,
 ) -> TokenPair:
     """Exchange an email (as `username`) and password for an access and a refresh token."""
+    await limiter.hit("account", "login", form.username.lower())
     user = await service.authenticate(session, hasher, email=form.username, password=form.password)
-    return service.issue_tokens(settings, user)
+    return await service.issue_tokens(store, settings, user)
 
 
-@router.post("/refresh", name="refresh_tokens")
+@router.post("/refresh", dependencies=[rate_limit("refresh")], name="refresh_tokens")
 async def refresh_tokens(
-    data: RefreshRequest, session: SessionDep, settings: SettingsDep
+    data: RefreshRequest, session: SessionDep, store: RefreshTokenStoreDep, settings: SettingsDep
 ) -> TokenPair:
-    """Exchange a refresh token for a new token pair."""
-    return await service.refresh(session, settings, refresh_token=data.refresh_token)
+    """Exchange a refresh token for a new pair; the old refresh token stops working."""
+    return await service.refresh(session, store, settings, refresh_token=data.refresh_token)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    dependencies=[rate_limit("refresh")],
+    name="logout",
+)
+async def logout(
+    data: RefreshRequest, session: SessionDep, store: RefreshTokenStoreDep, settings: SettingsDep
+) -> None:
+    """Revoke the refresh token and every token rotated from the same login."""
+    await service.logout(session, store, settings, refresh_token=data.refresh_token)

@@ -1,9 +1,10 @@
-"""Registration, credential checks and token issuance."""
+"""Registration, credential checks, and the token lifecycle."""
 
 from __future__ import annotations
 
 import uuid
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth.exceptions import (
@@ -11,6 +12,7 @@ from {{ cookiecutter.package_name }}.auth.exceptions import (
     InvalidTokenError,
 )
 from {{ cookiecutter.package_name }}.auth.schemas import TokenPair
+from {{ cookiecutter.package_name }}.auth.store import Outcome, RefreshTokenStore
 from {{ cookiecutter.package_name }}.core import security
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import release_connection
@@ -19,6 +21,8 @@ from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.exceptions import EmailAlreadyRegisteredError
 from {{ cookiecutter.package_name }}.users.models import User
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate
+
+logger = structlog.get_logger(__name__)
 
 
 async def register(session: AsyncSession, hasher: PasswordHasher, *, data: UserCreate) -> User:
@@ -47,20 +51,35 @@ async def authenticate(
     return user
 
 
-def issue_tokens(settings: Settings, user: User) -> TokenPair:
+async def issue_tokens(
+    store: RefreshTokenStore,
+    settings: Settings,
+    user: User,
+    *,
+    family_id: uuid.UUID | None = None,
+) -> TokenPair:
+    """A new access and refresh token; the refresh token starts or continues a family."""
     subject = str(user.id)
-    access_token, expires_in = security.create_token(
-        settings, subject=subject, token_type=TokenType.ACCESS
-    )
-    refresh_token, _ = security.create_token(
+    access_token, _ = security.create_token(settings, subject=subject, token_type=TokenType.ACCESS)
+    refresh_token, refresh = security.create_token(
         settings, subject=subject, token_type=TokenType.REFRESH
     )
-    return TokenPair(access_token=access_token, refresh_token=refresh_token, expires_in=expires_in)
+    await store.add(
+        security.fingerprint(refresh.token_id),
+        user_id=user.id,
+        family_id=family_id or uuid.uuid4(),
+        expires_at=refresh.expires_at,
+    )
+    return TokenPair(
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_in=settings.auth.access_token_ttl_seconds,
+    )
 
 
 async def user_from_token(
     session: AsyncSession, settings: Settings, token: str, *, token_type: TokenType
-) -> User:
+) -> tuple[User, security.TokenClaims]:
     """The active user a valid token of `token_type` was issued to, or InvalidTokenError."""
     try:
         claims = security.decode_token(settings, token, expected_type=token_type)
@@ -70,9 +89,40 @@ async def user_from_token(
     user = await users_service.get(session, user_id)
     if user is None or not user.is_active:
         raise InvalidTokenError
-    return user
+    return user, claims
 
 
-async def refresh(session: AsyncSession, settings: Settings, *, refresh_token: str) -> TokenPair:
-    user = await user_from_token(session, settings, refresh_token, token_type=TokenType.REFRESH)
-    return issue_tokens(settings, user)
+async def refresh(
+    session: AsyncSession, store: RefreshTokenStore, settings: Settings, *, refresh_token: str
+) -> TokenPair:
+    """Rotate: spend the refresh token and issue a new pair in the same family.
+
+    Presenting a token that was already spent means it was stolen (or the client is
+    broken): the whole family is revoked, so neither the thief nor the owner can go on.
+    """
+    user, claims = await user_from_token(
+        session, settings, refresh_token, token_type=TokenType.REFRESH
+    )
+    redemption = await store.redeem(security.fingerprint(claims.token_id))
+    if redemption.outcome is Outcome.REUSED and redemption.family_id is not None:
+        await store.revoke_family(redemption.family_id)
+        logger.warning("refresh_token_reused", user_id=str(user.id))
+        # The revocation must outlive this failed request, which rolls back on the raise.
+        await session.commit()
+        raise InvalidTokenError
+    if redemption.outcome is not Outcome.ACCEPTED or redemption.user_id != user.id:
+        raise InvalidTokenError
+    return await issue_tokens(store, settings, user, family_id=redemption.family_id)
+
+
+async def logout(
+    session: AsyncSession, store: RefreshTokenStore, settings: Settings, *, refresh_token: str
+) -> None:
+    """End the session the refresh token belongs to: its whole family is revoked."""
+    user, claims = await user_from_token(
+        session, settings, refresh_token, token_type=TokenType.REFRESH
+    )
+    redemption = await store.redeem(security.fingerprint(claims.token_id))
+    if redemption.family_id is None or redemption.user_id != user.id:
+        raise InvalidTokenError
+    await store.revoke_family(redemption.family_id)

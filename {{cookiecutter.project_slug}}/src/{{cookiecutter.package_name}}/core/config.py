@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from fastapi import Depends, Request
 from limits import parse_many
@@ -33,6 +33,9 @@ class AppSettings(BaseModel):
     environment: Environment = Environment.DEVELOPMENT
     debug: bool = False
     cors_origins: list[str] = Field(default_factory=list)
+    cors_allow_credentials: bool = False
+    # Larger request bodies get 413 before anything parses them.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
 class DatabaseSettings(BaseModel):
@@ -44,12 +47,14 @@ class DatabaseSettings(BaseModel):
 
 class AuthSettings(BaseModel):
     secret_key: SecretStr | None = None
-    algorithm: str = "HS256"
+    # HMAC only: the key is a shared secret, so public-key algorithms make no sense here.
+    algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     issuer: str = "{{ cookiecutter.project_slug }}"
     audience: str = "{{ cookiecutter.project_slug }}"
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=60)
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
-    password_min_length: int = Field(default=8, ge=8)
+    # Tolerated clock difference when checking exp, nbf and iat.
+    clock_skew_seconds: int = Field(default=10, ge=0, le=300)
     # OWASP minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
     argon2_memory_kib: int = Field(default=19_456, ge=8_192)
     argon2_time_cost: int = Field(default=2, ge=1)
@@ -57,13 +62,20 @@ class AuthSettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
-    """Limits use the `limits` notation ("10/minute", "100/hour;1000/day")."""
+    """Every limit of the API, in the `limits` notation ("10/minute", "100/hour;1000/day")."""
 
     enabled: bool = True
     storage_uri: str = "memory://"
+    # Per client address, on every /api route.
+    default: str = "300/minute"
+    # Per client address, on the auth routes.
     login: str = "10/minute"
+    registration: str = "10/hour"
+    refresh: str = "30/minute"
+    # Per email address, on login and register, whatever address the attempts come from.
+    account: str = "5/minute"
 
-    @field_validator("login")
+    @field_validator("default", "login", "registration", "refresh", "account")
     @classmethod
     def _check_notation(cls, value: str) -> str:
         try:
@@ -124,6 +136,9 @@ class Settings(BaseSettings):
                 raise ValueError(msg)
             if self.app.debug:
                 msg = "APP__DEBUG must be off in production"
+                raise ValueError(msg)
+            if self.app.cors_allow_credentials and "*" in self.app.cors_origins:
+                msg = "APP__CORS_ORIGINS cannot be '*' with credentials allowed in production"
                 raise ValueError(msg)
         elif weak:
             # Outside production a missing key gets a per-process one: tokens die on restart.

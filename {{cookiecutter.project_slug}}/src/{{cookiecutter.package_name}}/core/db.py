@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -69,10 +70,15 @@ class TimestampMixin:
 def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        # SQLite takes one writer at a time: one pooled connection avoids "database is locked".
-        engine = create_async_engine(
-            url, echo=settings.db.echo, pool_size=1, max_overflow=0, pool_timeout=60
+        # SQLite takes one writer at a time: one connection avoids "database is locked".
+        # An in-memory database lives in its connection, so that one is shared outright.
+        in_memory = url.database in {None, "", ":memory:"}
+        pool: dict[str, Any] = (
+            {"poolclass": StaticPool}
+            if in_memory
+            else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
         )
+        engine = create_async_engine(url, echo=settings.db.echo, **pool)
         _enable_sqlite_transactions(engine)
         return engine
     return create_async_engine(

@@ -10,7 +10,7 @@ import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.core.errors import internal_error_response
+from {{ cookiecutter.package_name }}.core.errors import internal_error_response, problem_response
 from {{ cookiecutter.package_name }}.core.logging import REQUEST_ID_KEY
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -20,16 +20,24 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
+    # API answers carry personal data and tokens: no cache may keep them.
+    "Cache-Control": "no-store",
 }
+HSTS_HEADER = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 
 logger = structlog.get_logger(__name__)
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (on each log line and in the response) and one access line."""
+    """Gives every request an id (on each log line and in the response) and one access line.
 
-    def __init__(self, app: ASGIApp) -> None:
+    It also sets the security headers, and turns any unhandled exception into a logged,
+    generic 500 problem response.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,6 +60,8 @@ class RequestContextMiddleware:
                 headers[REQUEST_ID_HEADER] = request_id
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if self.hsts and scope["scheme"] == "https":
+                    headers.setdefault(*HSTS_HEADER)
             await send(message)
 
         try:
@@ -78,4 +88,72 @@ def _incoming_request_id(scope: Scope) -> str | None:
         if name == b"x-request-id":
             candidate = value.decode("latin-1")
             return candidate if VALID_REQUEST_ID.match(candidate) else None
+    return None
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 for request bodies over `max_bytes`, before any of it is parsed.
+
+    A declared Content-Length is checked up front; a streamed body is counted as it arrives.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+
+        received = 0
+        too_large = False
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    # Stop the app reading: it sees a disconnect, whatever it does next.
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if too_large:
+                return  # the 413 below replaces whatever the app answers
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not response_started:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413,
+            code="request_too_large",
+            detail=f"The request body is larger than {self.max_bytes} bytes.",
+        )
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
     return None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Annotated
 
-from fastapi import Request, params
+from fastapi import Depends, Request, params
 from limits import parse_many
 from limits.aio.storage import Storage as AsyncStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -42,6 +43,14 @@ class RateLimiter:
         await self._storage.reset()
 
 
+def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
 def client_address(request: Request) -> str:
     # Behind a proxy, run uvicorn with --forwarded-allow-ips so this is the real client.
     return request.client.host if request.client else "unknown"
@@ -53,8 +62,7 @@ def rate_limit(name: str) -> params.Depends:
         msg = f"no rate limit named {name!r} in RateLimitSettings"
         raise ValueError(msg)
 
-    async def enforce(request: Request) -> None:
-        limiter: RateLimiter = request.app.state.rate_limiter
+    async def enforce(request: Request, limiter: RateLimiterDep) -> None:
         await limiter.hit(name, client_address(request))
 
     return params.Depends(enforce)

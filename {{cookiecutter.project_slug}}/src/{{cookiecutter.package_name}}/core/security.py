@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,26 +79,32 @@ def get_password_hasher(request: Request) -> PasswordHasher:
 PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 
 
-def create_token(settings: Settings, *, subject: str, token_type: TokenType) -> tuple[str, int]:
-    """Sign a token for `subject`; return it with its lifetime in seconds."""
+def create_token(
+    settings: Settings, *, subject: str, token_type: TokenType
+) -> tuple[str, TokenClaims]:
+    """Sign a token for `subject`; return it with the claims it carries."""
     ttl = (
         settings.auth.access_token_ttl_seconds
         if token_type is TokenType.ACCESS
         else settings.auth.refresh_token_ttl_seconds
     )
     now = datetime.now(UTC)
+    expires_at = now + timedelta(seconds=ttl)
+    token_id = uuid.uuid4().hex
     claims: dict[str, Any] = {
         "sub": subject,
         "type": token_type.value,
-        "jti": uuid.uuid4().hex,
+        "jti": token_id,
         "iss": settings.auth.issuer,
         "aud": settings.auth.audience,
         "iat": now,
         "nbf": now,
-        "exp": now + timedelta(seconds=ttl),
+        "exp": expires_at,
     }
     token = jwt.encode(claims, settings.secret_key, algorithm=settings.auth.algorithm)
-    return token, ttl
+    return token, TokenClaims(
+        subject=subject, token_type=token_type, token_id=token_id, expires_at=expires_at
+    )
 
 
 def decode_token(settings: Settings, token: str, *, expected_type: TokenType) -> TokenClaims:
@@ -113,10 +121,19 @@ def decode_token(settings: Settings, token: str, *, expected_type: TokenType) ->
                 "require_iat": True,
                 "require_sub": True,
                 "require_jti": True,
+                "leeway": settings.auth.clock_skew_seconds,
             },
         )
     except JWTError as error:
         raise InvalidTokenError(str(error)) from error
+
+    # python-jose checks exp and nbf but not whether the token was issued in the future.
+    issued_at = claims["iat"]
+    if not isinstance(issued_at, int | float) or issued_at > time.time() + (
+        settings.auth.clock_skew_seconds
+    ):
+        msg = "the token is issued in the future"
+        raise InvalidTokenError(msg)
 
     subject, token_type, token_id = claims.get("sub"), claims.get("type"), claims.get("jti")
     if not isinstance(subject, str) or not subject:
@@ -134,3 +151,8 @@ def decode_token(settings: Settings, token: str, *, expected_type: TokenType) ->
         token_id=token_id,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
+
+
+def fingerprint(token_id: str) -> str:
+    """What the server stores for a token id: its SHA-256, so a leaked table replays nothing."""
+    return hashlib.sha256(token_id.encode()).hexdigest()

@@ -6,6 +6,7 @@ from {{ cookiecutter.package_name }}.core.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
+    PermissionDeniedError,
 )
 
 
@@ -17,6 +18,11 @@ class UserNotFoundError(NotFoundError):
 class EmailAlreadyRegisteredError(ConflictError):
     code = "email_already_registered"
     title = "Email already registered"
+
+
+class CannotChangeOwnAccessError(PermissionDeniedError):
+    code = "cannot_change_own_access"
+    title = "Admins cannot change their own role, status or account through admin routes"
 
 
 class WrongCurrentPasswordError(AuthenticationError):

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from {{ cookiecutter.package_name }}.users.common_passwords import is_common
 from {{ cookiecutter.package_name }}.users.models import (
     EMAIL_MAX_LENGTH,
     FULL_NAME_MAX_LENGTH,
@@ -19,7 +20,21 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 1024
 
 Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(str.lower)]
-Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
+
+
+def _not_common(password: str) -> str:
+    if is_common(password):
+        msg = "this password is too common; choose another"
+        raise ValueError(msg)
+    return password
+
+
+# Any Unicode, never truncated: argon2 hashes every byte (bcrypt would stop at 72).
+Password = Annotated[
+    str,
+    Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+    AfterValidator(_not_common),
+]
 FullName = Annotated[str, Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)]
 
 
@@ -46,6 +61,16 @@ class UserUpdateMe(BaseModel):
             msg = "current_password is required to set a new password"
             raise ValueError(msg)
         return self
+
+
+class UserAdminUpdate(BaseModel):
+    """What an admin may change about another account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: FullName | None = None
+    role: Role | None = None
+    is_active: bool | None = None
 
 
 class UserRead(BaseModel):

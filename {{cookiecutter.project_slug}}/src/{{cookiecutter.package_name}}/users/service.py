@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,14 @@ async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
     result = await session.execute(select(User).where(User.email == email.lower()))
     return result.scalar_one_or_none()
+
+
+async def list_users(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:
+    total = await session.scalar(select(func.count()).select_from(User))
+    result = await session.scalars(
+        select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
+    )
+    return list(result), total or 0
 
 
 async def create(
@@ -46,10 +54,22 @@ async def update(
     *,
     full_name: str | None = None,
     hashed_password: str | None = None,
+    role: Role | None = None,
+    is_active: bool | None = None,
 ) -> User:
+    """Set the given fields; `None` leaves a field as it is."""
     if full_name is not None:
         user.full_name = full_name
     if hashed_password is not None:
         user.hashed_password = hashed_password
+    if role is not None:
+        user.role = role
+    if is_active is not None:
+        user.is_active = is_active
     await session.flush()
     return user
+
+
+async def delete(session: AsyncSession, user: User) -> None:
+    await session.delete(user)
+    await session.flush()

@@ -7,11 +7,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.core.config import RateLimitSettings, Settings
-from {{ cookiecutter.package_name }}.core.db import get_session
-from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.users.models import Role, User
-from tests.conftest import access_token_for, make_settings, running
+from tests.conftest import access_token_for
 from tests.factories.users import DEFAULT_PASSWORD, create_user
 
 
@@ -134,22 +132,6 @@ async def test_login_rehashes_outdated_hash(
     assert response.status_code == 200, response.text
     await session.refresh(legacy)
     assert legacy.hashed_password.startswith("$argon2id$")
-
-
-async def test_login_is_rate_limited(session: AsyncSession, user: User, database_url: str) -> None:
-    app = create_app(make_settings(database_url, rate_limit=RateLimitSettings(login="3/minute")))
-
-    app.dependency_overrides[get_session] = lambda: session
-    async with running(app) as client:
-        statuses = [
-            (await _login(client, app, user.email, "wrong password!")).status_code for _ in range(3)
-        ]
-        limited = await _login(client, app, user.email, DEFAULT_PASSWORD)
-
-    assert statuses == [401, 401, 401]
-    assert limited.status_code == 429, limited.text
-    assert limited.json()["code"] == "rate_limited"
-    assert 1 <= int(limited.headers["Retry-After"]) <= 60
 
 
 async def test_refresh_returns_new_pair(

@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.core.security import (
     TokenType,
     create_token,
     decode_token,
+    fingerprint,
 )
 from tests.conftest import TEST_SECRET_KEY, make_settings
 
@@ -85,14 +86,15 @@ async def test_bcrypt_hash_verifies_and_asks_for_rehash(hasher: PasswordHasher) 
 
 
 def test_token_round_trip(unit_settings: Settings) -> None:
-    token, ttl = create_token(unit_settings, subject="user-1", token_type=TokenType.ACCESS)
+    token, issued = create_token(unit_settings, subject="user-1", token_type=TokenType.ACCESS)
 
     claims = decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
 
     assert claims.subject == "user-1"
     assert claims.token_type is TokenType.ACCESS
-    assert ttl == unit_settings.auth.access_token_ttl_seconds
-    assert claims.expires_at > datetime.now(UTC)
+    assert claims.token_id == issued.token_id
+    lifetime = claims.expires_at - datetime.now(UTC)
+    assert 0 < lifetime.total_seconds() <= unit_settings.auth.access_token_ttl_seconds
 
 
 def test_refresh_token_is_not_an_access_token(unit_settings: Settings) -> None:
@@ -129,6 +131,8 @@ def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
         {"jti": None},
         {"jti": 7},
         {"type": None},
+        {"iat": datetime.now(UTC) + timedelta(minutes=5)},
+        {"nbf": datetime.now(UTC) + timedelta(minutes=5)},
     ],
     ids=[
         "expired",
@@ -139,6 +143,8 @@ def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
         "no-jti",
         "int-jti",
         "no-type",
+        "issued-in-future",
+        "not-yet-valid",
     ],
 )
 def test_invalid_claims_are_rejected(unit_settings: Settings, overrides: dict[str, object]) -> None:
@@ -146,3 +152,18 @@ def test_invalid_claims_are_rejected(unit_settings: Settings, overrides: dict[st
 
     with pytest.raises(InvalidTokenError):
         decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
+
+
+def test_small_clock_skew_is_tolerated(unit_settings: Settings) -> None:
+    skewed = datetime.now(UTC) + timedelta(seconds=unit_settings.auth.clock_skew_seconds // 2)
+    token = jwt.encode(
+        _claims(unit_settings, iat=skewed, nbf=skewed), TEST_SECRET_KEY, algorithm="HS256"
+    )
+
+    assert decode_token(unit_settings, token, expected_type=TokenType.ACCESS).subject == "someone"
+
+
+def test_fingerprint_is_a_stable_sha256() -> None:
+    assert fingerprint("abc") == fingerprint("abc")
+    assert len(fingerprint("abc")) == 64
+    assert fingerprint("abc") != "abc"
