@@ -69,6 +69,7 @@ def test_served_project_registers_logs_in_and_manages_items(tmp_path: Path) -> N
     assert listed["total"] == 2
     assert {item["title"] for item in listed["items"]} == {"first", "second"}
     assert docs.status_code == 200
+    assert "server" not in docs.headers  # no version banner
     assert "swagger" in docs.text.lower()
     assert ready.json()["checks"] == {"database": "ok"}
     assert (project / ".env").is_file()

@@ -115,7 +115,7 @@ class DatabaseRefreshTokenStore:
         return result.rowcount
 
 
-def get_refresh_token_store(session: SessionDep) -> RefreshTokenStore:
+async def get_refresh_token_store(session: SessionDep) -> RefreshTokenStore:
     return DatabaseRefreshTokenStore(session)
 
 

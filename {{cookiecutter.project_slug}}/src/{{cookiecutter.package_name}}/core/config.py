@@ -151,8 +151,12 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def _app_settings(request: Request) -> Settings:
-    """The settings the running app was built with (not the cached global)."""
+async def _app_settings(request: Request) -> Settings:
+    """The settings the running app was built with (not the cached global).
+
+    `async def` although it awaits nothing, like every dependency here: FastAPI runs plain
+    `def` dependencies in a thread pool, which costs a thread hop per request.
+    """
     settings: Settings = request.app.state.settings
     return settings
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request, params
 from limits import parse_many
 from limits.aio.storage import Storage as AsyncStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 from {{ cookiecutter.package_name }}.core.config import RateLimitSettings, Settings
@@ -26,7 +26,8 @@ class RateLimiter:
             msg = f"no async rate-limit storage for {uri!r}"
             raise TypeError(msg)
         self._storage = storage
-        self._strategy = MovingWindowRateLimiter(self._storage)
+        # Two counters per key and O(1) per hit, unlike a moving window's log of every hit.
+        self._strategy = SlidingWindowCounterRateLimiter(self._storage)
         self._settings = settings.rate_limit
         self.enabled = settings.rate_limit.enabled
 
@@ -43,7 +44,7 @@ class RateLimiter:
         await self._storage.reset()
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
+import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from jose import JWTError, jwt
@@ -38,10 +40,13 @@ class TokenClaims:
 class PasswordHasher:
     """argon2id for new hashes; older schemes still verify and are re-hashed on login.
 
-    Hashing is CPU-bound, so it runs in a worker thread, never on the event loop.
+    Hashing is CPU-bound, so it runs in worker threads, never on the event loop, and at most
+    one per CPU at a time: more would only add memory (argon2 takes `argon2_memory_kib`
+    each) and latency, not throughput.
     """
 
     def __init__(self, settings: Settings) -> None:
+        self._limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
         self._context = CryptContext(
             schemes=["argon2", "bcrypt"],
             deprecated="auto",
@@ -54,24 +59,28 @@ class PasswordHasher:
         self._dummy_hash: str = self._context.hash(uuid.uuid4().hex)
 
     async def hash(self, password: str) -> str:
-        hashed: str = await anyio.to_thread.run_sync(self._context.hash, password)
+        hashed: str = await anyio.to_thread.run_sync(
+            self._context.hash, password, limiter=self._limiter
+        )
         return hashed
 
     async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """Check a password; return (valid, new hash when the stored one is outdated)."""
         if hashed is None:
-            await anyio.to_thread.run_sync(self._context.verify, password, self._dummy_hash)
+            await anyio.to_thread.run_sync(
+                self._context.verify, password, self._dummy_hash, limiter=self._limiter
+            )
             return False, None
         try:
             valid, new_hash = await anyio.to_thread.run_sync(
-                self._context.verify_and_update, password, hashed
+                self._context.verify_and_update, password, hashed, limiter=self._limiter
             )
         except ValueError:  # e.g. an unknown hash format or a bcrypt input over 72 bytes
             return False, None
         return bool(valid), new_hash
 
 
-def get_password_hasher(request: Request) -> PasswordHasher:
+async def get_password_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.password_hasher
     return hasher
 

@@ -1,0 +1,71 @@
+"""Run the generated project's benchmark on a freshly baked default project.
+
+    uvx nox -s bench [-- --database postgresql] [--duration 5] [--repeat 3]
+
+Installs wrk with apt-get when it is missing (as root), starts PostgreSQL on loopback when
+asked, and writes the JSON report to bench-results/<database>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+from tests.servers import postgres_server
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+RESULTS_DIR = TEMPLATE_DIR / "bench-results"
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() != 0:
+        sys.exit("error: wrk is not installed; run: sudo apt-get install wrk")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--duration", default="5")
+    parser.add_argument("--repeat", default="3")
+    args = parser.parse_args()
+    ensure_wrk()
+    RESULTS_DIR.mkdir(exist_ok=True)
+    output = RESULTS_DIR / f"{args.database}.json"
+    with tempfile.TemporaryDirectory(prefix="bench-bake-") as scratch:
+        project = Path(
+            cookiecutter(
+                str(TEMPLATE_DIR),
+                no_input=True,
+                extra_context={"database": args.database},
+                output_dir=scratch,
+            )
+        )
+        env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+        subprocess.run(["uv", "sync", "--no-dev", "--quiet"], cwd=project, env=env, check=True)
+        command = [
+            "uv", "run", "--no-dev", "python", "scripts/bench.py",
+            "--duration", args.duration, "--repeat", args.repeat, "--output", str(output),
+        ]  # fmt: skip
+        if args.database == "postgresql":
+            with postgres_server() as postgres:
+                postgres.create_database("bench")
+                url = postgres.url("bench")
+                subprocess.run([*command, "--database-url", url], cwd=project, env=env, check=True)
+        else:
+            subprocess.run(command, cwd=project, env=env, check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

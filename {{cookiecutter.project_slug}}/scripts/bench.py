@@ -1,0 +1,505 @@
+"""Load-test this service with wrk, side by side with a bare FastAPI app (the ceiling).
+
+    uv run python scripts/bench.py [--database-url URL] [--duration 5] [--repeat 3]
+
+Both apps run under uvicorn with uvloop and httptools, one worker, no access log, production
+settings (except HTTPS). Rate limits are raised for the run so the figures measure the work,
+not the limiter; one extra line measures the limiter's own cost. Needs `wrk` on PATH
+(`apt-get install wrk`). Results go to stdout as a table and to --output as JSON.
+
+Only the standard library is used here, so the service runs with its production
+dependencies alone (`uv sync --no-dev`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+API = "/api/v1"
+RAISED_LIMIT = "100000000/minute"
+PASSWORD = "benchmark password 1"
+# (name, target) pairs checked at the end; ratios are to the bare app's requests/s.
+RATIO_TARGETS = {"health": 0.70, "users_me": 0.15, "items_list_100": 0.06, "items_create": 0.08}
+LOGIN_TARGET_RPS = 40.0
+HEALTH_UNDER_LOGIN_P99_TARGET_MS = 20.0
+COLD_START_TARGET_S = 1.5
+RSS_TARGET_MB = 120.0
+RECOVERY_TARGET_S = 5.0
+
+
+@dataclass
+class Measurement:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    ratio_to_bare: float | None = None
+    note: str = ""
+
+
+@dataclass
+class Report:
+    machine: str
+    database: str
+    settings_note: str
+    bare_requests_per_second: float = 0.0
+    measurements: list[Measurement] = field(default_factory=list)
+    cold_start_seconds: float = 0.0
+    rss_mb_after_run: float = 0.0
+    overload: dict[str, float] = field(default_factory=dict)
+    targets: dict[str, str] = field(default_factory=dict)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--repeat", type=int, default=3, help="wrk runs per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--output", default="bench-results.json")
+    args = parser.parse_args(argv)
+    if not _which("wrk"):
+        print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        report = run(Path(scratch), args)
+    print_report(report)
+    Path(args.output).write_text(json.dumps(asdict(report), indent=2) + "\n")
+    print(f"\nJSON written to {args.output}")
+    return 0
+
+
+def run(scratch: Path, args: argparse.Namespace) -> Report:
+    database_url = args.database_url or f"sqlite+aiosqlite:///{scratch / 'bench.db'}"
+    env = service_env(database_url)
+    subprocess.run([sys.executable, "-m", PACKAGE, "migrate"], env=env, check=True)
+    report = Report(
+        machine=f"{os.cpu_count()} cores (shared; figures are noisy, ratios matter)",
+        database=database_url.split("://", 1)[0],
+        settings_note=(
+            "production settings, argon2id m=19456 KiB t=2 p=1, "
+            f"rate limits raised to {RAISED_LIMIT} except on the limiter line"
+        ),
+    )
+    bench = Bench(scratch, duration=args.duration, repeat=args.repeat, connections=args.connections)
+    with serve("scripts.bench_ceiling:app", env, _free_port()) as (bare, _, _):
+        bare_result = bench.measure("bare", f"{bare}/health/live")
+        report.bare_requests_per_second = bare_result.requests_per_second
+    with serve(f"{PACKAGE}.main:app", env, _free_port()) as (base, pid, cold_start):
+        report.cold_start_seconds = cold_start
+        token = seed(base)
+        for measurement in bench.service_endpoints(base, token):
+            report.measurements.append(measurement)
+        report.measurements.append(bench.health_under_login(base))
+        report.overload = bench.overload(base, token)
+        report.rss_mb_after_run = _rss_mb(pid)
+    limited_env = {**env, "RATE_LIMIT__DEFAULT": "100000/second"}
+    unlimited_env = {**env, "RATE_LIMIT__ENABLED": "false"}
+    for label, variant_env in (("limiter_on", limited_env), ("limiter_off", unlimited_env)):
+        with serve(f"{PACKAGE}.main:app", variant_env, _free_port()) as (base, _, _):
+            token = login(base)
+            result = bench.measure(f"users_me_{label}", f"{base}{API}/users/me", token=token)
+            report.measurements.append(result)
+    for measurement in report.measurements:
+        measurement.ratio_to_bare = round(
+            measurement.requests_per_second / report.bare_requests_per_second, 3
+        )
+    report.targets = check_targets(report)
+    return report
+
+
+def service_env(database_url: str) -> dict[str, str]:
+    limits = {
+        f"RATE_LIMIT__{name}": RAISED_LIMIT
+        for name in ("DEFAULT", "LOGIN", "REGISTRATION", "REFRESH", "ACCOUNT")
+    }
+    return {
+        **os.environ,
+        **limits,
+        "DATABASE_URL": database_url,
+        "APP__ENVIRONMENT": "production",
+        "AUTH__SECRET_KEY": secrets.token_urlsafe(48),
+        "LOG__LEVEL": "WARNING",
+    }
+
+
+@contextmanager
+def serve(app: str, env: dict[str, str], port: int) -> Iterator[tuple[str, int, float]]:
+    """Run `app` under uvicorn; yield its base URL, pid and cold-start time."""
+    command = [
+        sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--no-server-header", "--log-level", "warning",
+    ]  # fmt: skip
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        cold_start = _wait_live(base, process, started)
+        yield base, process.pid, cold_start
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def http(
+    method: str,
+    url: str,
+    *,
+    body: dict[str, object] | None = None,
+    form: dict[str, str] | None = None,
+    token: str | None = None,
+    timeout: float = 10,
+) -> tuple[int, dict[str, object]]:
+    """One request; returns the status and the JSON body (empty when there is none)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = None
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    if form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            content = response.read()
+            return response.status, json.loads(content) if content else {}
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+
+
+def _wait_live(base: str, process: subprocess.Popen[bytes], started: float) -> float:
+    while time.perf_counter() - started < 60:
+        if process.poll() is not None:
+            msg = f"server exited with {process.returncode}"
+            raise RuntimeError(msg)
+        try:
+            if http("GET", f"{base}/health/live", timeout=1)[0] == 200:
+                return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.01)
+    msg = "server did not start within 60 s"
+    raise RuntimeError(msg)
+
+
+def seed(base: str) -> str:
+    """Register the benchmark user with exactly 100 items; return an access token."""
+    credentials = {"email": "bench@example.com", "password": PASSWORD}
+    status, _ = http("POST", f"{base}{API}/auth/register", body=dict(credentials))
+    if status not in {201, 409}:
+        msg = f"registration failed with {status}"
+        raise RuntimeError(msg)
+    token = login(base)
+    _, page = http("GET", f"{base}{API}/items?limit=1", token=token)
+    existing = page["total"]
+    assert isinstance(existing, int)  # noqa: S101
+    for number in range(existing, 100):
+        status, _ = http(
+            "POST", f"{base}{API}/items", body={"title": f"item {number}"}, token=token
+        )
+        if status != 201:
+            msg = f"creating an item failed with {status}"
+            raise RuntimeError(msg)
+    return token
+
+
+def login(base: str) -> str:
+    form = {"username": "bench@example.com", "password": PASSWORD}
+    status, body = http("POST", f"{base}{API}/auth/login", form=form)
+    token = body.get("access_token")
+    if status != 200 or not isinstance(token, str):
+        msg = f"login failed with {status}"
+        raise RuntimeError(msg)
+    return token
+
+
+class Bench:
+    def __init__(self, scratch: Path, *, duration: int, repeat: int, connections: int) -> None:
+        self.scratch = scratch
+        self.duration = duration
+        self.repeat = repeat
+        self.connections = connections
+
+    def service_endpoints(self, base: str, token: str) -> Iterator[Measurement]:
+        yield self.measure("health", f"{base}/health/live")
+        yield self.measure("users_me", f"{base}{API}/users/me", token=token)
+        # Listed before creating more: the page is exactly the 100 seeded items.
+        yield self.measure("items_list_100", f"{base}{API}/items?limit=100", token=token)
+        yield self.measure(
+            "items_create", f"{base}{API}/items", token=token, body='{"title": "bench"}'
+        )
+        yield self.measure("login", f"{base}{API}/auth/login", form=_login_form())
+
+    def measure(
+        self,
+        name: str,
+        url: str,
+        *,
+        token: str | None = None,
+        body: str | None = None,
+        form: str | None = None,
+        connections: int | None = None,
+    ) -> Measurement:
+        script = self._script(name, token=token, body=body, form=form)
+        _wrk(url, script, duration=1, connections=connections or self.connections)  # warm-up
+        runs = [
+            _wrk(url, script, duration=self.duration, connections=connections or self.connections)
+            for _ in range(self.repeat)
+        ]
+        return Measurement(
+            name=name,
+            requests_per_second=round(statistics.median(r.requests_per_second for r in runs), 1),
+            p50_ms=round(statistics.median(r.p50_ms for r in runs), 2),
+            p99_ms=round(statistics.median(r.p99_ms for r in runs), 2),
+            errors=sum(r.errors for r in runs),
+        )
+
+    def health_under_login(self, base: str) -> Measurement:
+        """/health/live latency while logins are hammered in parallel."""
+        login_script = self._script("login_load", form=_login_form())
+        load = threading.Thread(
+            target=_wrk,
+            args=(f"{base}{API}/auth/login", login_script),
+            kwargs={"duration": self.duration + 2, "connections": self.connections},
+        )
+        load.start()
+        time.sleep(1)
+        result = _wrk(
+            f"{base}/health/live",
+            self._script("health_probe"),
+            duration=self.duration,
+            connections=4,
+        )
+        load.join()
+        return Measurement(
+            name="health_while_login_hammered",
+            requests_per_second=result.requests_per_second,
+            p50_ms=result.p50_ms,
+            p99_ms=result.p99_ms,
+            errors=result.errors,
+            note=f"{self.connections} connections on login in parallel",
+        )
+
+    def overload(self, base: str, token: str) -> dict[str, float]:
+        """64 connections on login for 10 s; is the service alive, and how fast is it back?"""
+        script = self._script("overload", form=_login_form())
+        load = threading.Thread(
+            target=_wrk,
+            args=(f"{base}{API}/auth/login", script),
+            kwargs={"duration": 10, "connections": 64},
+        )
+        load.start()
+        time.sleep(1)
+        probes: list[float] = []
+        failures = 0
+        while load.is_alive():
+            started = time.perf_counter()
+            try:
+                ok = http("GET", f"{base}/health/live", timeout=5)[0] == 200
+            except OSError:
+                ok = False
+            if ok:
+                probes.append((time.perf_counter() - started) * 1000)
+            else:
+                failures += 1
+            time.sleep(0.1)
+        load.join()
+        recovered_after = _recovery_seconds(base, token, time.perf_counter())
+        return {
+            "health_probes": len(probes),
+            "health_probe_failures": failures,
+            "health_probe_p99_ms": round(_percentile(probes, 99), 2) if probes else -1.0,
+            "recovery_seconds": round(recovered_after, 2),
+        }
+
+    def _script(
+        self,
+        name: str,
+        *,
+        token: str | None = None,
+        body: str | None = None,
+        form: str | None = None,
+    ) -> Path:
+        lines = []
+        if token:
+            lines.append(f'wrk.headers["Authorization"] = "Bearer {token}"')
+        if body is not None:
+            lines += [
+                'wrk.method = "POST"',
+                f"wrk.body = {json.dumps(body)}",
+                'wrk.headers["Content-Type"] = "application/json"',
+            ]
+        if form is not None:
+            lines += [
+                'wrk.method = "POST"',
+                f"wrk.body = {json.dumps(form)}",
+                'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"',
+            ]
+        path = self.scratch / f"{name}.lua"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+
+@dataclass
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _wrk(url: str, script: Path, *, duration: int, connections: int) -> WrkResult:
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return parse_wrk(output)
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    percentiles = {
+        int(p): float(value) * _UNITS_MS[unit]
+        for p, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+    }
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    errors += sum(int(n) for n in socket.groups()) if socket else 0
+    if rps is None or 50 not in percentiles or 99 not in percentiles:
+        msg = f"unexpected wrk output:\n{output}"
+        raise RuntimeError(msg)
+    return WrkResult(float(rps.group(1)), percentiles[50], percentiles[99], errors)
+
+
+def _recovery_seconds(base: str, token: str, stopped: float) -> float:
+    """Seconds after the load stopped until /users/me answers within 50 ms again."""
+    while time.perf_counter() - stopped < 60:
+        started = time.perf_counter()
+        try:
+            ok = http("GET", f"{base}{API}/users/me", token=token, timeout=5)[0] == 200
+        except OSError:
+            ok = False
+        if ok and time.perf_counter() - started < 0.05:
+            return time.perf_counter() - stopped
+        time.sleep(0.05)
+    return float("inf")
+
+
+def _login_form() -> str:
+    return f"username=bench%40example.com&password={PASSWORD.replace(' ', '+')}"
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))]
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return -1.0
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _which(tool: str) -> bool:
+    return any(
+        (Path(directory) / tool).exists() for directory in os.environ["PATH"].split(os.pathsep)
+    )
+
+
+def check_targets(report: Report) -> dict[str, str]:
+    by_name = {m.name: m for m in report.measurements}
+    results = {}
+    for name, target in RATIO_TARGETS.items():
+        ratio = by_name[name].ratio_to_bare or 0.0
+        results[name] = (
+            f"ratio {ratio:.3f} vs >= {target}: {'met' if ratio >= target else 'MISSED'}"
+        )
+    login_rps = by_name["login"].requests_per_second
+    results["login"] = _verdict(
+        f"{login_rps} req/s vs >= {LOGIN_TARGET_RPS}", login_rps >= LOGIN_TARGET_RPS
+    )
+    p99 = by_name["health_while_login_hammered"].p99_ms
+    results["health_p99_under_login"] = _verdict(
+        f"{p99} ms vs < {HEALTH_UNDER_LOGIN_P99_TARGET_MS}", p99 < HEALTH_UNDER_LOGIN_P99_TARGET_MS
+    )
+    results["cold_start"] = _verdict(
+        f"{report.cold_start_seconds:.2f} s vs < {COLD_START_TARGET_S}",
+        report.cold_start_seconds < COLD_START_TARGET_S,
+    )
+    results["rss"] = _verdict(
+        f"{report.rss_mb_after_run} MB vs < {RSS_TARGET_MB}",
+        report.rss_mb_after_run < RSS_TARGET_MB,
+    )
+    recovery = report.overload["recovery_seconds"]
+    alive = report.overload["health_probe_failures"] == 0
+    results["overload"] = _verdict(
+        f"health answered throughout: {alive}, back to normal after {recovery} s "
+        f"vs <= {RECOVERY_TARGET_S}",
+        alive and recovery <= RECOVERY_TARGET_S,
+    )
+    return results
+
+
+def _verdict(text: str, ok: bool) -> str:  # noqa: FBT001
+    return f"{text}: {'met' if ok else 'MISSED'}"
+
+
+def print_report(report: Report) -> None:
+    print(f"\nMachine: {report.machine}; database: {report.database}")
+    print(f"Settings: {report.settings_note}")
+    print(f"Bare FastAPI ceiling: {report.bare_requests_per_second} req/s\n")
+    print(f"{'endpoint':32} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'ratio':>7} {'errors':>7}")
+    for m in report.measurements:
+        ratio = f"{m.ratio_to_bare:.3f}" if m.ratio_to_bare is not None else "-"
+        print(
+            f"{m.name:32} {m.requests_per_second:>10} {m.p50_ms:>9} {m.p99_ms:>9} "
+            f"{ratio:>7} {m.errors:>7}"
+        )
+    print(f"\nCold start: {report.cold_start_seconds:.2f} s", end="; ")
+    print(f"RSS after run: {report.rss_mb_after_run} MB")
+    print(f"Overload (64 connections on login, 10 s): {report.overload}")
+    print("\nTargets:")
+    for name, verdict in report.targets.items():
+        print(f"  {name}: {verdict}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
