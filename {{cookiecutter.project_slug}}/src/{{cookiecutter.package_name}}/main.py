@@ -13,7 +13,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
 from {{ cookiecutter.package_name }}.core.config import Settings, get_settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
-from {{ cookiecutter.package_name }}.core.errors import install_problem_openapi, register_error_handlers
+from {{ cookiecutter.package_name }}.core.errors import (
+    install_problem_openapi,
+    register_error_handlers,
+)
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.middleware import (
     BodySizeLimitMiddleware,

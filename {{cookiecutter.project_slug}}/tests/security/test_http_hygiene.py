@@ -7,7 +7,12 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.core.config import AppSettings, AuthSettings, Environment, Settings
+from {{ cookiecutter.package_name }}.core.config import (
+    AppSettings,
+    AuthSettings,
+    Environment,
+    Settings,
+)
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import client_for, make_settings
 
