@@ -6,7 +6,15 @@ import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "tests", "bake-sqlite", "bake-postgresql", "smoke"]
+nox.options.sessions = [
+    "lint",
+    "tests",
+    "bake-sqlite",
+    "bake-postgresql",
+    "smoke",
+    "agent-docs",
+    "cruft",
+]
 
 LINTED = ["hooks", "tests", "noxfile.py"]
 
@@ -49,3 +57,24 @@ def smoke(session: nox.Session) -> None:
     """Serve a freshly generated project and use it over real HTTP."""
     session.install("--group", "test")
     session.run("pytest", "-m", "slow", "tests/test_smoke.py", *session.posargs)
+
+
+@nox.session(name="agent-docs")
+def agent_docs(session: nox.Session) -> None:
+    """Bake projects and run every command their coding-agent files give."""
+    session.install("--group", "test")
+    session.run("pytest", "-m", "slow", "tests/test_agent_files.py", *session.posargs)
+
+
+@nox.session(name="cruft")
+def cruft(session: nox.Session) -> None:
+    """Update a generated project with `cruft update` and run its suite afterwards."""
+    session.install("--group", "test")
+    session.run("pytest", "-m", "slow", "tests/test_cruft.py", *session.posargs)
+
+
+@nox.session(name="bench")
+def bench(session: nox.Session) -> None:
+    """Benchmark a generated project against a bare FastAPI app (not run by default)."""
+    session.install("--group", "test")
+    session.run("python", "-m", "tests.bench_runner", *session.posargs)

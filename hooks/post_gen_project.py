@@ -12,14 +12,36 @@ import sys
 from pathlib import Path
 
 # (option, value) -> paths that exist only when that option has that value.
-FEATURE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {}
+# "{package_name}" in a path stands for the answer of that name.
+FEATURE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("include_agent_files", "yes"): (".claude", "AGENTS.md", "CLAUDE.md"),
+    ("docker", "yes"): ("Dockerfile", ".dockerignore", "compose.yaml"),
+    ("ci", "github"): (".github",),
+    ("ci", "gitlab"): (".gitlab-ci.yml",),
+    ("use_sentry", "yes"): (
+        "src/{package_name}/core/sentry.py",
+        "tests/integration/core/test_sentry.py",
+    ),
+    ("use_opentelemetry", "yes"): (
+        "src/{package_name}/core/tracing.py",
+        "tests/integration/core/test_tracing.py",
+    ),
+}
+
+
+def feature_paths(answers: dict[str, str]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """FEATURE_PATHS with the answers filled in."""
+    return {
+        key: tuple(path.format_map(answers) for path in paths)
+        for key, paths in FEATURE_PATHS.items()
+    }
 
 
 def paths_to_remove(answers: dict[str, str]) -> list[str]:
     """Paths owned by option values other than the chosen ones."""
     return [
         path
-        for (option, value), paths in FEATURE_PATHS.items()
+        for (option, value), paths in feature_paths(answers).items()
         if answers.get(option) != value
         for path in paths
     ]

@@ -52,7 +52,9 @@ def main() -> int:
             )
         )
         env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
-        subprocess.run(["uv", "sync", "--no-dev", "--quiet"], cwd=project, env=env, check=True)
+        # Production dependencies only, compiled as a deployment would have them.
+        sync = ["uv", "sync", "--no-dev", "--compile-bytecode", "--quiet"]
+        subprocess.run(sync, cwd=project, env=env, check=True)
         command = [
             "uv", "run", "--no-dev", "python", "scripts/bench.py",
             "--duration", args.duration, "--repeat", args.repeat, "--output", str(output),

@@ -8,6 +8,7 @@ import pytest
 
 from hooks import post_gen_project, pre_gen_project
 from hooks.pre_gen_project import ValidationError
+from tests.conftest import TEMPLATE_DIR
 
 
 @pytest.mark.parametrize("slug", ["svc", "billing-service", "api2", "a-b-c"])
@@ -69,6 +70,33 @@ def test_paths_to_remove_follow_the_table(monkeypatch: pytest.MonkeyPatch) -> No
     removed = post_gen_project.paths_to_remove({"database": "sqlite", "feature": "yes"})
 
     assert removed == ["pg.sql"]
+
+
+def test_paths_name_the_chosen_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = {("feature", "yes"): ("src/{package_name}/feature.py", "tests/test_feature.py")}
+    monkeypatch.setattr(post_gen_project, "FEATURE_PATHS", table)
+    answers = {"package_name": "billing", "feature": "no"}
+
+    assert post_gen_project.paths_to_remove(answers) == [
+        "src/billing/feature.py",
+        "tests/test_feature.py",
+    ]
+    assert post_gen_project.feature_paths(answers) == {
+        ("feature", "yes"): ("src/billing/feature.py", "tests/test_feature.py")
+    }
+
+
+def test_every_feature_path_exists_in_the_template() -> None:
+    project = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+    answers = {"package_name": "{{cookiecutter.package_name}}"}
+
+    missing = [
+        path
+        for paths in post_gen_project.feature_paths(answers).values()
+        for path in paths
+        if not (project / path).exists()
+    ]
+    assert missing == []
 
 
 def test_remove_paths_deletes_files_and_folders(tmp_path: Path) -> None:

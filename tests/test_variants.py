@@ -26,24 +26,33 @@ class Baked:
         return run(uv(), "run", *command, cwd=self.path, env={**self.env, **(env or {})}).stdout
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+# Readable id -> answers; `nox -s bake-postgresql` runs every id containing "postgresql".
+VARIANTS: dict[str, dict[str, str]] = {
+    "sqlite": {"database": "sqlite"},
+    "postgresql": {"database": "postgresql"},
+    "postgresql-all-on": {
+        "database": "postgresql",
+        "use_sentry": "yes",
+        "use_opentelemetry": "yes",
+    },
+}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS.values()), ids=list(VARIANTS))
 def baked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Baked:
     """A synced project of one variant, with DATABASE_URL for its database."""
-    database: str = request.param
+    answers: dict[str, str] = request.param
+    database = answers["database"]
     output = tmp_path_factory.mktemp(f"bake-{database}")
     path = Path(
-        cookiecutter(
-            str(TEMPLATE_DIR),
-            no_input=True,
-            extra_context={"database": database},
-            output_dir=output,
-        )
+        cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=output)
     )
     run(uv(), "sync", cwd=path)
     if database == "postgresql":
         postgres: PostgresServer = request.getfixturevalue("postgres")
-        postgres.create_database("my_service")
-        env = {"DATABASE_URL": postgres.url("my_service")}
+        name = f"my_service_{list(VARIANTS.values()).index(answers)}"  # one per variant
+        postgres.create_database(name)
+        env = {"DATABASE_URL": postgres.url(name)}
     else:
         env = {"DATABASE_URL": f"sqlite+aiosqlite:///{output / 'app.db'}"}
     return Baked(path=path, env=env)

@@ -63,6 +63,10 @@ def tests(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmark the service against a bare FastAPI app (needs wrk; not run by default)."""
     session.run_install(
-        "uv", "sync", "--no-dev", env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}
+        "uv",
+        "sync",
+        "--no-dev",
+        "--compile-bytecode",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
     )
     session.run("python", "scripts/bench.py", *session.posargs)

@@ -135,6 +135,8 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
+        # SIGTERM stops new connections and lets in-flight requests finish, up to this long.
+        timeout_graceful_shutdown=settings.app.graceful_shutdown_seconds,
     )
 
 

@@ -12,18 +12,31 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
 from {{ cookiecutter.package_name }}.core.config import Settings, get_settings
-from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.core.db import (
+    DatabaseUnavailableError,
+    check_database,
+    create_engine,
+    create_sessionmaker,
+)
 from {{ cookiecutter.package_name }}.core.errors import (
     install_problem_openapi,
     register_error_handlers,
 )
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
+from {{ cookiecutter.package_name }}.core.metrics import HttpMetrics
+from {{ cookiecutter.package_name }}.core.metrics import router as metrics_router
 from {{ cookiecutter.package_name }}.core.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
 )
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter, rate_limit
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher
+{%- if cookiecutter.use_sentry == "yes" %}
+from {{ cookiecutter.package_name }}.core.sentry import init_sentry
+{%- endif %}
+{%- if cookiecutter.use_opentelemetry == "yes" %}
+from {{ cookiecutter.package_name }}.core.tracing import instrument_app
+{%- endif %}
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.items.router import router as items_router
 from {{ cookiecutter.package_name }}.users.router import admin_router as users_admin_router
@@ -36,15 +49,36 @@ logger = structlog.get_logger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    logger.info("startup", environment=settings.app.environment.value)
+    logger.info(
+        "startup",
+        environment=settings.app.environment.value,
+        configuration=settings.loggable(),
+    )
+    if settings.is_production:
+        # Fail fast, with a clear message, rather than answer 500s until the database is back.
+        try:
+            await check_database(
+                app.state.engine, timeout_seconds=settings.db.startup_timeout_seconds
+            )
+        except DatabaseUnavailableError as error:
+            logger.error("startup_failed", reason=str(error))
+            await app.state.engine.dispose()
+            raise
     yield
+    # Uvicorn calls this once in-flight requests are done (or APP__GRACEFUL_SHUTDOWN_SECONDS).
     await app.state.engine.dispose()
+{%- if cookiecutter.use_opentelemetry == "yes" %}
+    app.state.tracer_provider.shutdown()  # exports the spans still queued
+{%- endif %}
     logger.info("shutdown")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+{%- if cookiecutter.use_sentry == "yes" %}
+    init_sentry(settings)
+{%- endif %}
 
     app = FastAPI(
         title=settings.app.name,
@@ -57,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.password_hasher = PasswordHasher(settings)
     app.state.rate_limiter = RateLimiter(settings)
+    app.state.metrics = HttpMetrics(app.state.engine) if settings.metrics.enabled else None
+{%- if cookiecutter.use_opentelemetry == "yes" %}
+    app.state.tracer_provider = instrument_app(app, settings, app.state.engine)
+{%- endif %}
 
     register_error_handlers(app)
     if settings.app.cors_origins:
@@ -70,7 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.app.max_body_bytes)
     # Outermost, so it sees (and stamps) every response, including 413s and 500s.
-    app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
+    app.add_middleware(
+        RequestContextMiddleware, hsts=settings.is_production, metrics=app.state.metrics
+    )
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[rate_limit("default")])
     api.include_router(auth_router)
@@ -79,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(items_router)
     app.include_router(api)
     app.include_router(health_router)
+    if settings.metrics.enabled:
+        app.include_router(metrics_router)
     install_problem_openapi(app)
     return app
 

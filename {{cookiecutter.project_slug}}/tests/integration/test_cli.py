@@ -166,6 +166,7 @@ def test_serve_in_development_creates_env_and_migrates(
             "log_config": None,
             "access_log": False,
             "server_header": False,
+            "timeout_graceful_shutdown": 20,
         }
     ]
 

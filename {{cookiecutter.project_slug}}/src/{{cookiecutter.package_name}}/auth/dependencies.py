@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, params
 from fastapi.security import OAuth2PasswordBearer
 
@@ -28,6 +29,8 @@ async def get_current_user(
         msg = "Missing bearer token."
         raise AuthenticationError(msg)
     user, _ = await service.user_from_token(session, settings, token, token_type=TokenType.ACCESS)
+    # Every later log line of this request, the access line included, names the user.
+    structlog.contextvars.bind_contextvars(user_id=str(user.id))
     return user
 
 

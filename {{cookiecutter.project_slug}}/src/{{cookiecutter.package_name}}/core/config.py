@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
 from limits import parse_many
@@ -36,13 +37,24 @@ class AppSettings(BaseModel):
     cors_allow_credentials: bool = False
     # Larger request bodies get 413 before anything parses them.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # On SIGTERM, in-flight requests get this long to finish before they are cancelled.
+    graceful_shutdown_seconds: int = Field(default=20, gt=0)
 
 
 class DatabaseSettings(BaseModel):
     echo: bool = False
-    pool_size: int = Field(default=5, ge=1)
+    # Size the pool for the expected concurrency: connections beyond it are opened and
+    # closed per request, which costs more than the query.
+    pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=10, ge=0)
     pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Replace connections older than this, before servers or proxies drop them.
+    pool_recycle_seconds: int = Field(default=1800, ge=1)
+    # Test each connection on checkout: survives database restarts without one failed
+    # request, at the price of a round trip per request.
+    pool_pre_ping: bool = False
+    # In production the service refuses to start when the database does not answer in time.
+    startup_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class AuthSettings(BaseModel):
@@ -93,6 +105,34 @@ class LogSettings(BaseModel):
     )
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics at /metrics: on by default, optionally behind a bearer token."""
+
+    enabled: bool = True
+    bearer_token: SecretStr | None = None
+{%- if cookiecutter.use_sentry == "yes" %}
+
+
+class SentrySettings(BaseModel):
+    """Error tracking; nothing is sent without a DSN."""
+
+    dsn: SecretStr | None = None
+    # Share of requests traced for Sentry's performance view; 0 sends errors only.
+    traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+{%- endif %}
+{%- if cookiecutter.use_opentelemetry == "yes" %}
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry; the exporter itself reads the standard OTEL_EXPORTER_OTLP_* variables."""
+
+    exporter: Literal["otlp", "none"] | None = Field(
+        default=None,
+        description="Where spans go; by default OTLP once OTEL_EXPORTER_OTLP_ENDPOINT is set.",
+    )
+{%- endif %}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -108,6 +148,13 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+{%- if cookiecutter.use_sentry == "yes" %}
+    sentry: SentrySettings = Field(default_factory=SentrySettings)
+{%- endif %}
+{%- if cookiecutter.use_opentelemetry == "yes" %}
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+{%- endif %}
 
     @property
     def is_production(self) -> bool:
@@ -122,6 +169,13 @@ class Settings(BaseSettings):
     @property
     def log_as_json(self) -> bool:
         return self.is_production if self.log.json_format is None else self.log.json_format
+
+    def loggable(self) -> dict[str, Any]:
+        """The effective configuration, safe to log: secrets masked, URL passwords hidden."""
+        values = self.model_dump(mode="json")  # SecretStr values dump as "**********"
+        values["database_url"] = hide_url_password(self.database_url)
+        values["rate_limit"]["storage_uri"] = hide_url_password(self.rate_limit.storage_uri)
+        return values
 
     @model_validator(mode="after")
     def _check_secret_key(self) -> Self:
@@ -144,6 +198,15 @@ class Settings(BaseSettings):
             # Outside production a missing key gets a per-process one: tokens die on restart.
             self.auth.secret_key = SecretStr(secrets.token_urlsafe(48))
         return self
+
+
+def hide_url_password(url: str) -> str:
+    """The URL with any password replaced by ***, for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 @lru_cache

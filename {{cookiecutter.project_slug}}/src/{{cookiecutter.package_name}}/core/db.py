@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, MetaData, event, func
+from sqlalchemy import DateTime, Dialect, MetaData, event, func, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -78,16 +80,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
             if in_memory
             else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
         )
-        engine = create_async_engine(url, echo=settings.db.echo, **pool)
+        engine = create_async_engine(url, echo=settings.db.echo, hide_parameters=True, **pool)
         _enable_sqlite_transactions(engine)
         return engine
     return create_async_engine(
         url,
         echo=settings.db.echo,
+        # Parameters hold emails and password hashes: keep them out of logs and errors.
+        hide_parameters=True,
         pool_size=settings.db.pool_size,
         max_overflow=settings.db.max_overflow,
         pool_timeout=settings.db.pool_timeout_seconds,
-        pool_pre_ping=True,
+        pool_recycle=settings.db.pool_recycle_seconds,
+        pool_pre_ping=settings.db.pool_pre_ping,
     )
 
 
@@ -104,6 +109,22 @@ def _enable_sqlite_transactions(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database did not answer; the message says where and why, without the password."""
+
+
+async def check_database(engine: AsyncEngine, *, timeout_seconds: float) -> None:
+    """Run `SELECT 1`, or raise DatabaseUnavailableError."""
+    try:
+        async with asyncio.timeout(timeout_seconds), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        url = engine.url.render_as_string(hide_password=True)
+        reason = type(error).__name__
+        msg = f"cannot reach the database at {url} ({reason}); check DATABASE_URL"
+        raise DatabaseUnavailableError(msg) from error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -9,8 +9,16 @@ import structlog
 from structlog.typing import Processor
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+{%- if cookiecutter.use_sentry == "yes" %}
+from {{ cookiecutter.package_name }}.core.sentry import capture_logged_exception
+{%- endif %}
+{%- if cookiecutter.use_opentelemetry == "yes" %}
+from {{ cookiecutter.package_name }}.core.tracing import add_trace_context
+{%- endif %}
 
 REQUEST_ID_KEY = "request_id"
+# Their debug lines carry SQL parameters or request data: never below INFO.
+CHATTY_LOGGERS = ("aiosqlite", "asyncio", "multipart", "python_multipart")
 
 
 def current_request_id() -> str | None:
@@ -27,6 +35,12 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+{%- if cookiecutter.use_opentelemetry == "yes" %}
+    shared.append(add_trace_context)
+{%- endif %}
+{%- if cookiecutter.use_sentry == "yes" %}
+    shared.append(capture_logged_exception)
+{%- endif %}
     renderer: Processor
     if settings.log_as_json:
         shared.append(structlog.processors.format_exc_info)
@@ -55,6 +69,8 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.log.level.upper())
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(max(root.level, logging.INFO))
     # uvicorn's own access log would duplicate ours; its other loggers join the root handler.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)

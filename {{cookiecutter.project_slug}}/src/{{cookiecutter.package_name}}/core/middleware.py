@@ -1,4 +1,4 @@
-"""Pure-ASGI middleware: request id, access log, security headers, last-resort 500."""
+"""Pure-ASGI middleware: request id, access log, metrics, security headers, last-resort 500."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import uuid
 
 import structlog
 from starlette.datastructures import MutableHeaders
+from starlette.routing import NoMatchFound
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.core.errors import internal_error_response, problem_response
 from {{ cookiecutter.package_name }}.core.logging import REQUEST_ID_KEY
+from {{ cookiecutter.package_name }}.core.metrics import HttpMetrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is echoed only when it is short and harmless in logs and headers.
@@ -31,13 +33,17 @@ logger = structlog.get_logger(__name__)
 class RequestContextMiddleware:
     """Gives every request an id (on each log line and in the response) and one access line.
 
-    It also sets the security headers, and turns any unhandled exception into a logged,
-    generic 500 problem response.
+    It also records the request's metrics, sets the security headers, and turns any
+    unhandled exception into a logged, generic 500 problem response.
     """
 
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool = False, metrics: HttpMetrics | None = None
+    ) -> None:
         self.app = app
         self.hsts = hsts
+        self.metrics = metrics
+        self.route_templates: dict[int, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,6 +56,8 @@ class RequestContextMiddleware:
         started_at = time.perf_counter()
         status_code = 500
         response_started = False
+        if self.metrics:
+            self.metrics.request_started(scope["method"])
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status_code, response_started
@@ -72,15 +80,39 @@ class RequestContextMiddleware:
                 raise  # too late for a clean answer; the server closes the connection
             await internal_error_response()(scope, receive, send_with_headers)
         finally:
-            route = scope.get("route")
+            duration = time.perf_counter() - started_at
+            route_path = self._route_template(scope)
+            # user_id joins this line through the context when the request was authenticated.
             logger.info(
                 "request",
                 method=scope["method"],
-                path=getattr(route, "path", scope["path"]),
+                path=route_path or scope["path"],
                 status=status_code,
-                duration_ms=round((time.perf_counter() - started_at) * 1000, 2),
+                duration_ms=round(duration * 1000, 2),
             )
+            if self.metrics:
+                self.metrics.request_finished(scope["method"], route_path, status_code, duration)
             structlog.contextvars.clear_contextvars()
+
+    def _route_template(self, scope: Scope) -> str | None:
+        """The matched route's full path template, e.g. /api/v1/items/{item_id}."""
+        route = scope.get("route")
+        if route is None:
+            return None
+        if id(route) in self.route_templates:
+            return self.route_templates[id(route)]
+        # A route inside an included router knows only its own part of the path
+        # (/{item_id}); the app rebuilds the whole of it from the route's name.
+        app, path_params = scope["app"], scope.get("path_params", {})
+        try:
+            if app.url_path_for(route.name, **path_params) != scope["path"]:
+                return str(route.path)  # not this route's own name, or an odd spelling
+            placeholders = {name: "{" + name + "}" for name in path_params}
+            template = str(app.url_path_for(route.name, **placeholders))
+        except (NoMatchFound, AssertionError, ValueError):
+            template = str(route.path)
+        self.route_templates[id(route)] = template
+        return template
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

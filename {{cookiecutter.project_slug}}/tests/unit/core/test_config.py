@@ -14,6 +14,7 @@ from {{ cookiecutter.package_name }}.core.config import (
     RateLimitSettings,
     Settings,
     get_settings,
+    hide_url_password,
 )
 
 STRONG_SECRET = "x" * 40
@@ -95,3 +96,35 @@ def test_log_format_can_be_forced() -> None:
 def test_invalid_rate_limit_notation_is_rejected() -> None:
     with pytest.raises(ValidationError, match="invalid rate limit"):
         RateLimitSettings(login="often")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+asyncpg://app:s3cret@db:5432/app", "postgresql+asyncpg://app:***@db:5432/app"),
+        ("async+redis://:s3cret@cache:6379/0", "async+redis://:***@cache:6379/0"),
+        ("sqlite+aiosqlite:///./app.db", "sqlite+aiosqlite:///./app.db"),
+        ("memory://", "memory://"),
+    ],
+    ids=["user-and-password", "password-only", "no-credentials", "no-host"],
+)
+def test_url_passwords_are_hidden(url: str, shown: str) -> None:
+    assert hide_url_password(url) == shown
+
+
+def test_loggable_configuration_masks_every_secret() -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url="postgresql+asyncpg://app:db-password@db:5432/app",
+        auth=AuthSettings(secret_key=STRONG_SECRET),
+        rate_limit=RateLimitSettings(storage_uri="async+redis://:cache-password@cache:6379"),
+    )
+
+    loggable = settings.loggable()
+
+    text = repr(loggable)
+    for secret in (STRONG_SECRET, "db-password", "cache-password"):
+        assert secret not in text
+    assert loggable["database_url"] == "postgresql+asyncpg://app:***@db:5432/app"
+    assert loggable["auth"]["secret_key"] == "**********"
+    assert loggable["auth"]["access_token_ttl_seconds"] == 900

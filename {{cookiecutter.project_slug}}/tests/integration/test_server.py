@@ -1,0 +1,148 @@
+"""The real server (the CLI's uvicorn, in a subprocess): graceful shutdown, fail-fast start."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_SECRET_KEY
+
+STARTUP_TIMEOUT_SECONDS = 60
+PACKAGE = "{{ cookiecutter.package_name }}"
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _server_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a server on its own SQLite file, free of the developer's settings."""
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if "__" not in key and key != "DATABASE_URL" and not key.startswith("OTEL_")
+    }
+    return {
+        **inherited,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'server.db'}",
+        "APP__ENVIRONMENT": "test",
+        "AUTH__SECRET_KEY": TEST_SECRET_KEY,
+        "LOG__JSON_FORMAT": "true",
+        **overrides,
+    }
+
+
+@contextmanager
+def _serve(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603 - the project's own CLI
+        [sys.executable, "-m", PACKAGE, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield server, f"http://127.0.0.1:{port}"
+    finally:
+        if server.poll() is None:
+            server.kill()
+        if server.stdout and not server.stdout.closed:
+            server.communicate(timeout=30)
+
+
+def _wait_until_live(server: subprocess.Popen[str], base_url: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"server exited early:\n{server.communicate()[0]}")
+        try:
+            if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail("server did not become live in time")
+
+
+def _wait_for_request_in_flight(base_url: str, method: str) -> None:
+    """Poll the in-flight gauge until the server is busy with a `method` request."""
+    sample = "http_requests_in_progress{" + f'method="{method}"' + "} 1.0"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if sample in httpx.get(f"{base_url}/metrics", timeout=5).text:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"no {method} request in flight")
+
+
+def _events(output: str) -> list[dict[str, Any]]:
+    lines = (line for line in output.splitlines() if line.startswith("{"))
+    return [json.loads(line) for line in lines]
+
+
+def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
+    # A costly password hash makes registration take about a second.
+    env = _server_env(tmp_path, AUTH__ARGON2_MEMORY_KIB="8192", AUTH__ARGON2_TIME_COST="200")
+    responses: list[httpx.Response] = []
+    with _serve(tmp_path, env) as (server, base_url):
+        _wait_until_live(server, base_url)
+
+        def register() -> None:
+            body = {"email": "slow@example.com", "password": "a slow but strong password"}
+            responses.append(httpx.post(f"{base_url}/api/v1/auth/register", json=body, timeout=30))
+
+        request = threading.Thread(target=register)
+        request.start()
+        _wait_for_request_in_flight(base_url, "POST")
+        server.send_signal(signal.SIGTERM)
+        request.join(timeout=30)
+        output, _ = server.communicate(timeout=30)
+
+    assert [response.status_code for response in responses] == [201], output
+    assert responses[0].json()["email"] == "slow@example.com"
+    # A clean exit; recent uvicorn re-raises the signal it handled, so SIGTERM is one too.
+    assert server.returncode in {0, -signal.SIGTERM}, output
+    events = [(event["event"], event.get("path")) for event in _events(output)]
+    # The request finished first; then the lifespan closed the engine and said goodbye.
+    assert events.index(("shutdown", None)) > events.index(("request", "/api/v1/auth/register"))
+
+
+def test_production_start_fails_fast_without_a_database(tmp_path: Path) -> None:
+    database = tmp_path / "no-such-directory" / "app.db"
+    env = _server_env(
+        tmp_path,
+        APP__ENVIRONMENT="production",
+        DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+        DB__STARTUP_TIMEOUT_SECONDS="5",
+    )
+    started = time.monotonic()
+    with _serve(tmp_path, env) as (server, _):
+        output, _ = server.communicate(timeout=STARTUP_TIMEOUT_SECONDS)
+
+    assert server.returncode != 0, output
+    assert time.monotonic() - started < 30  # imports and one failed connection
+    failures = [event for event in _events(output) if event["event"] == "startup_failed"]
+    assert len(failures) == 1, output
+    assert failures[0]["reason"] == (
+        f"cannot reach the database at sqlite+aiosqlite:///{database} (OperationalError); "
+        "check DATABASE_URL"
+    )

@@ -1,0 +1,114 @@
+"""No secret, token, password or request body reaches the logs, even at DEBUG."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.core.config import LogSettings
+from {{ cookiecutter.package_name }}.core.db import get_session
+from {{ cookiecutter.package_name }}.main import create_app
+from tests.conftest import TEST_SECRET_KEY, client_for, make_settings
+
+EMAIL = "log-hygiene@example.com"
+PASSWORD = "first secret passphrase 7Q"
+NEW_PASSWORD = "second secret passphrase 9Z"
+WRONG_PASSWORD = "wrong secret passphrase 3X"
+ITEM_BODY = "body text that must stay out of logs"
+
+
+@asynccontextmanager
+async def _debug_app(database_url: str, session: AsyncSession) -> AsyncIterator[FastAPI]:
+    """The app at DEBUG level with JSON lines, sharing the test's session.
+
+    Built inside the test, so its log handler writes to the stdout `capsys` captures.
+    """
+    app = create_app(make_settings(database_url, log=LogSettings(level="DEBUG", json_format=True)))
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        yield session
+        await session.commit()
+
+    app.dependency_overrides[get_session] = test_session
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def test_full_auth_flow_logs_no_secret(
+    database_url: str, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with _debug_app(database_url, session) as app, client_for(app) as client:
+        registered = await client.post(
+            app.url_path_for("register"), json={"email": EMAIL, "password": PASSWORD}
+        )
+        login = await client.post(
+            app.url_path_for("login"), data={"username": EMAIL, "password": PASSWORD}
+        )
+        first = login.json()
+        bearer = {"Authorization": f"Bearer {first['access_token']}"}
+        await client.get(app.url_path_for("read_me"), headers=bearer)
+        await client.post(
+            app.url_path_for("create_item"), json={"title": ITEM_BODY}, headers=bearer
+        )
+        rotated = (
+            await client.post(
+                app.url_path_for("refresh_tokens"), json={"refresh_token": first["refresh_token"]}
+            )
+        ).json()
+        replay = await client.post(
+            app.url_path_for("refresh_tokens"), json={"refresh_token": first["refresh_token"]}
+        )
+        await client.post(
+            app.url_path_for("login"), data={"username": EMAIL, "password": WRONG_PASSWORD}
+        )
+        logout = await client.post(
+            app.url_path_for("logout"), json={"refresh_token": rotated["refresh_token"]}
+        )
+        changed = await client.patch(
+            app.url_path_for("update_me"),
+            json={"password": NEW_PASSWORD, "current_password": PASSWORD},
+            headers={"Authorization": f"Bearer {rotated['access_token']}"},
+        )
+
+    assert registered.status_code == 201, registered.text
+    assert replay.status_code == 401, replay.text
+    assert changed.status_code == 200, changed.text
+    assert logout.status_code == 204, logout.text
+    logs = capsys.readouterr().out
+    assert '"event": "request"' in logs  # the logs were captured at all
+    secrets = {
+        "password": PASSWORD,
+        "new password": NEW_PASSWORD,
+        "wrong password": WRONG_PASSWORD,
+        "signing key": TEST_SECRET_KEY,
+        "access token": first["access_token"],
+        "refresh token": first["refresh_token"],
+        "rotated access token": rotated["access_token"],
+        "rotated refresh token": rotated["refresh_token"],
+        "request body": ITEM_BODY,
+        "password hash": "$argon2",
+        "authorization header": "Bearer ",
+    }
+    assert [name for name, secret in secrets.items() if secret in logs] == []
+
+
+async def test_access_lines_name_the_user_once_authenticated(
+    database_url: str, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with _debug_app(database_url, session) as app, client_for(app) as client:
+        await client.post(app.url_path_for("register"), json={"email": EMAIL, "password": PASSWORD})
+        login = await client.post(
+            app.url_path_for("login"), data={"username": EMAIL, "password": PASSWORD}
+        )
+        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        me = await client.get(app.url_path_for("read_me"), headers=bearer)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    access = {line["path"]: line for line in lines if line["event"] == "request"}
+    assert access["/api/v1/users/me"]["user_id"] == me.json()["id"]
+    assert "user_id" not in access["/api/v1/auth/login"]
