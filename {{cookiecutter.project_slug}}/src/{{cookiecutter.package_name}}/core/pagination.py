@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Iterable
+from typing import Annotated, Generic, Self, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -34,3 +35,11 @@ class Page(BaseModel, Generic[ItemT]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, rows: Iterable[object], *, total: int, params: PageParams) -> Self:
+        """One page of `rows` (ORM objects), validated into the item schema."""
+        return cls.model_validate(
+            {"items": list(rows), "total": total, "limit": params.limit, "offset": params.offset},
+            from_attributes=True,
+        )

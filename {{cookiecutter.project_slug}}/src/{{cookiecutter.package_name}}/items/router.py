@@ -31,12 +31,7 @@ async def list_items(
     items, total = await service.list_items(
         session, owner_id=user.id, limit=page.limit, offset=page.offset
     )
-    return Page[ItemRead](
-        items=[ItemRead.model_validate(item) for item in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[ItemRead].of(items, total=total, params=page)
 
 
 @router.get("/{item_id}", response_model=ItemRead, name="read_item")

@@ -58,12 +58,7 @@ async def update_me(
 async def list_users(session: SessionDep, page: PageParamsDep) -> Page[UserRead]:
     """Every account, oldest first."""
     users, total = await service.list_users(session, limit=page.limit, offset=page.offset)
-    return Page[UserRead](
-        items=[UserRead.model_validate(user) for user in users],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[UserRead].of(users, total=total, params=page)
 
 
 @admin_router.get("/{user_id}", response_model=UserRead, name="read_user")
