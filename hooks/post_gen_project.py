@@ -18,6 +18,16 @@ FEATURE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
     ("docker", "yes"): ("Dockerfile", ".dockerignore", "compose.yaml"),
     ("ci", "github"): (".github",),
     ("ci", "gitlab"): (".gitlab-ci.yml",),
+    ("use_redis", "yes"): (
+        "src/{package_name}/auth/redis_store.py",
+        "src/{package_name}/core/redis_cache.py",
+        "src/{package_name}/core/redis_client.py",
+        "tests/integration/core/test_redis.py",
+    ),
+    ("task_queue", "taskiq"): (
+        "src/{package_name}/tasks",
+        "tests/integration/tasks",
+    ),
     ("use_sentry", "yes"): (
         "src/{package_name}/core/sentry.py",
         "tests/integration/core/test_sentry.py",

@@ -24,6 +24,7 @@ DEPENDENCY_NAMES = frozenset(
         "alembic",
         "anyio",
         "argon2",
+        "asyncmy",
         "asyncpg",
         "bcrypt",
         "coverage",
@@ -44,11 +45,14 @@ DEPENDENCY_NAMES = frozenset(
         "pydantic_settings",
         "pytest",
         "python_multipart",
+        "redis",
         "ruff",
         "sentry_sdk",
         "sqlalchemy",
         "starlette",
         "structlog",
+        "taskiq",
+        "taskiq_redis",
         "tests",
         "uvicorn",
     }
@@ -109,11 +113,20 @@ def validate_python_version(version: str) -> None:
         )
 
 
+def validate_task_queue(task_queue: str, use_redis: str) -> None:
+    if task_queue == "taskiq" and use_redis != "yes":
+        raise ValidationError(
+            "task_queue 'taskiq' needs use_redis 'yes': its queue, results and schedule live "
+            "in Redis"
+        )
+
+
 def validate(answers: dict[str, str]) -> None:
     validate_slug(answers["project_slug"])
     validate_package_name(answers["package_name"])
     validate_email(answers["author_email"])
     validate_python_version(answers["python_version"])
+    validate_task_queue(answers["task_queue"], answers["use_redis"])
 
 
 def main() -> int:

@@ -63,12 +63,17 @@ def migrate(settings: Settings) -> None:
 
 
 async def _recreate_database(server_url: URL, name: str, *, drop_only: bool = False) -> None:
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    # Connected to the server's maintenance database, since `name` is the one dropped.
+    backend = server_url.get_backend_name()
+    admin_url = server_url.set(database="postgres" if backend == "postgresql" else None)
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    charset = " CHARACTER SET utf8mb4" if backend == "mysql" else ""
     try:
         async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            quoted = connection.dialect.identifier_preparer.quote_identifier(name)
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
             if not drop_only:
-                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+                await connection.execute(text(f"CREATE DATABASE {quoted}{charset}"))
     finally:
         await engine.dispose()
 
@@ -86,12 +91,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server_url = make_url(server)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"{server_url.database}_test_{worker}"
-    admin_url = server_url.set(database="postgres")
-    asyncio.run(_recreate_database(admin_url, name))
+    asyncio.run(_recreate_database(server_url, name))
     url = server_url.set(database=name).render_as_string(hide_password=False)
     migrate(make_settings(url))
     yield url
-    asyncio.run(_recreate_database(admin_url, name, drop_only=True))
+    asyncio.run(_recreate_database(server_url, name, drop_only=True))
 
 
 @pytest.fixture(scope="session")

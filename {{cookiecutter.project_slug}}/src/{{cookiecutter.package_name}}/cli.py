@@ -1,4 +1,4 @@
-"""The `{{ cookiecutter.package_name }}` command: serve, migrate, create-superuser, openapi."""
+"""The `{{ cookiecutter.package_name }}` command line; `--help` lists its commands."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ import uvicorn
 from alembic import command
 from alembic.config import Config
 from pydantic import ValidationError
+{%- if cookiecutter.task_queue == "taskiq" %}
+from taskiq.cli.scheduler.args import SchedulerArgs
+from taskiq.cli.scheduler.run import run_scheduler
+from taskiq.cli.worker.args import WorkerArgs
+from taskiq.cli.worker.run import run_worker
+{%- endif %}
 
 from {{ cookiecutter.package_name }}.core.config import PLACEHOLDER_SECRET, Settings, get_settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
@@ -28,6 +34,9 @@ from {{ cookiecutter.package_name }}.users.schemas import UserCreate
 ENV_FILE = Path(".env")
 ENV_EXAMPLE_FILE = Path(".env.example")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+{%- if cookiecutter.task_queue == "taskiq" %}
+JOBS_MODULE = "{{ cookiecutter.package_name }}.tasks.broker"
+{%- endif %}
 
 
 class CommandError(Exception):
@@ -82,6 +91,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output", "-o", default="openapi.json", help="File to write, or - for stdout."
     )
     openapi.set_defaults(handler=openapi_command)
+{%- if cookiecutter.task_queue == "taskiq" %}
+
+    worker = commands.add_parser("worker", help="Run background jobs from the queue.")
+    worker.add_argument(
+        "--processes", type=int, default=1, help="Worker processes (default: %(default)s)."
+    )
+    worker.set_defaults(handler=worker_command)
+
+    scheduler = commands.add_parser(
+        "scheduler", help="Enqueue periodic jobs on time (run exactly one per deployment)."
+    )
+    scheduler.set_defaults(handler=scheduler_command)
+{%- endif %}
     return parser
 
 
@@ -184,3 +206,20 @@ def openapi_command(args: argparse.Namespace, settings: Settings) -> None:
     else:
         Path(args.output).write_text(spec, encoding="utf-8")
         print(f"Wrote {args.output}.", file=sys.stderr)  # noqa: T201
+{%- if cookiecutter.task_queue == "taskiq" %}
+
+
+def worker_command(args: argparse.Namespace, _settings: Settings) -> None:
+    worker_args = WorkerArgs.from_cli(
+        [f"{JOBS_MODULE}:broker", "--workers", str(args.processes), "--no-configure-logging"]
+    )
+    status = run_worker(worker_args)
+    if status:
+        msg = f"the worker exited with status {status}"
+        raise CommandError(msg)
+
+
+def scheduler_command(_args: argparse.Namespace, _settings: Settings) -> None:
+    scheduler_args = SchedulerArgs.from_cli([f"{JOBS_MODULE}:scheduler", "--skip-first-run"])
+    asyncio.run(run_scheduler(scheduler_args))
+{%- endif %}

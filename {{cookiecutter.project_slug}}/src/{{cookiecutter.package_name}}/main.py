@@ -9,8 +9,12 @@ from functools import cache
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+{%- if cookiecutter.use_redis == "yes" %}
+from redis.exceptions import RedisError
+{%- endif %}
 
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
+from {{ cookiecutter.package_name }}.core.cache import NoCache
 from {{ cookiecutter.package_name }}.core.config import Settings, get_settings
 from {{ cookiecutter.package_name }}.core.db import (
     DatabaseUnavailableError,
@@ -21,6 +25,9 @@ from {{ cookiecutter.package_name }}.core.db import (
 from {{ cookiecutter.package_name }}.core.errors import (
     install_problem_openapi,
     register_error_handlers,
+{%- if cookiecutter.use_redis == "yes" %}
+    unavailable_handler,
+{%- endif %}
 )
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.metrics import HttpMetrics
@@ -30,6 +37,10 @@ from {{ cookiecutter.package_name }}.core.middleware import (
     RequestContextMiddleware,
 )
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter, rate_limit
+{%- if cookiecutter.use_redis == "yes" %}
+from {{ cookiecutter.package_name }}.core.redis_cache import RedisCache
+from {{ cookiecutter.package_name }}.core.redis_client import create_redis
+{%- endif %}
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher
 {%- if cookiecutter.use_sentry == "yes" %}
 from {{ cookiecutter.package_name }}.core.sentry import init_sentry
@@ -39,6 +50,10 @@ from {{ cookiecutter.package_name }}.core.tracing import instrument_app
 {%- endif %}
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.items.router import router as items_router
+{%- if cookiecutter.task_queue == "taskiq" %}
+from {{ cookiecutter.package_name }}.tasks.broker import create_jobs
+from {{ cookiecutter.package_name }}.tasks.router import router as jobs_router
+{%- endif %}
 from {{ cookiecutter.package_name }}.users.router import admin_router as users_admin_router
 from {{ cookiecutter.package_name }}.users.router import router as users_router
 
@@ -64,8 +79,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             logger.error("startup_failed", reason=str(error))
             await app.state.engine.dispose()
             raise
+{%- if cookiecutter.task_queue == "taskiq" %}
+    await app.state.jobs.broker.startup()
+{%- endif %}
     yield
     # Uvicorn calls this once in-flight requests are done (or APP__GRACEFUL_SHUTDOWN_SECONDS).
+{%- if cookiecutter.task_queue == "taskiq" %}
+    await app.state.jobs.broker.shutdown()
+{%- endif %}
+{%- if cookiecutter.use_redis == "yes" %}
+    await app.state.redis.aclose()
+{%- endif %}
     await app.state.engine.dispose()
 {%- if cookiecutter.use_opentelemetry == "yes" %}
     app.state.tracer_provider.shutdown()  # exports the spans still queued
@@ -90,13 +114,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.password_hasher = PasswordHasher(settings)
+{%- if cookiecutter.use_redis == "yes" %}
+    app.state.redis = create_redis(settings)
+    app.state.rate_limiter = RateLimiter(settings, app.state.redis)
+{%- if cookiecutter.task_queue == "taskiq" %}
+    app.state.jobs = create_jobs(settings)
+{%- endif %}
+    app.state.cache = (
+        RedisCache(app.state.redis, ttl_seconds=settings.cache.ttl_seconds)
+        if settings.cache.enabled
+        else NoCache()
+    )
+{%- else %}
     app.state.rate_limiter = RateLimiter(settings)
+    app.state.cache = NoCache()
+{%- endif %}
     app.state.metrics = HttpMetrics(app.state.engine) if settings.metrics.enabled else None
 {%- if cookiecutter.use_opentelemetry == "yes" %}
     app.state.tracer_provider = instrument_app(app, settings, app.state.engine)
 {%- endif %}
 
     register_error_handlers(app)
+{%- if cookiecutter.use_redis == "yes" %}
+    app.add_exception_handler(RedisError, unavailable_handler("Redis"))
+{%- endif %}
     if settings.app.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -117,6 +158,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(users_router)
     api.include_router(users_admin_router)
     api.include_router(items_router)
+{%- if cookiecutter.task_queue == "taskiq" %}
+    api.include_router(jobs_router)
+{%- endif %}
     app.include_router(api)
     app.include_router(health_router)
     if settings.metrics.enabled:

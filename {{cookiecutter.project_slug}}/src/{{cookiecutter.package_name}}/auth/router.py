@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from {{ cookiecutter.package_name }}.auth import service
+from {{ cookiecutter.package_name }}.auth.dependencies import RefreshTokenStoreDep
 from {{ cookiecutter.package_name }}.auth.schemas import LoginForm, RefreshRequest, TokenPair
-from {{ cookiecutter.package_name }}.auth.store import RefreshTokenStoreDep
 from {{ cookiecutter.package_name }}.core.config import SettingsDep
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiterDep, rate_limit

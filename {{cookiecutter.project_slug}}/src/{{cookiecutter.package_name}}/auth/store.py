@@ -2,6 +2,9 @@
 
 `RefreshTokenStore` is the interface the auth service uses; `DatabaseRefreshTokenStore`
 keeps the records in the database, in the request's unit of work.
+{%- if cookiecutter.use_redis == "yes" %} `RedisRefreshTokenStore`
+(in `redis_store`) keeps them in Redis.
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -10,14 +13,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Protocol
+from typing import Protocol
 
-from fastapi import Depends
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth.models import RefreshToken
-from {{ cookiecutter.package_name }}.core.db import SessionDep, utcnow
+from {{ cookiecutter.package_name }}.core.db import utcnow
 
 
 class Outcome(Enum):
@@ -113,10 +115,3 @@ class DatabaseRefreshTokenStore:
             delete(RefreshToken).where(RefreshToken.expires_at < before)
         )
         return result.rowcount
-
-
-async def get_refresh_token_store(session: SessionDep) -> RefreshTokenStore:
-    return DatabaseRefreshTokenStore(session)
-
-
-RefreshTokenStoreDep = Annotated[RefreshTokenStore, Depends(get_refresh_token_store)]

@@ -18,6 +18,8 @@ MIN_SECRET_LENGTH = 32
 DATABASE_NAME = "{{ cookiecutter.package_name }}"
 {%- if cookiecutter.database == "postgresql" %}
 DEFAULT_DATABASE_URL = f"postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/{DATABASE_NAME}"
+{%- elif cookiecutter.database == "mysql" %}
+DEFAULT_DATABASE_URL = f"mysql+asyncmy://root@127.0.0.1:3306/{DATABASE_NAME}?charset=utf8mb4"
 {%- else %}
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///./{DATABASE_NAME}.db"
 {%- endif %}
@@ -47,7 +49,10 @@ class DatabaseSettings(BaseModel):
     # closed per request, which costs more than the query.
     pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=10, ge=0)
+    # How long a request waits for a free pooled connection, and for a new one to open;
+    # past either, it gets a 503 instead of hanging.
     pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    connect_timeout_seconds: int = Field(default=5, ge=1)
     # Replace connections older than this, before servers or proxies drop them.
     pool_recycle_seconds: int = Field(default=1800, ge=1)
     # Test each connection on checkout: survives database restarts without one failed
@@ -64,6 +69,11 @@ class AuthSettings(BaseModel):
     issuer: str = "{{ cookiecutter.project_slug }}"
     audience: str = "{{ cookiecutter.project_slug }}"
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=60)
+{%- if cookiecutter.use_redis == "yes" %}
+    # Where refresh tokens are recorded: Redis is shared by every instance and expires
+    # records itself; the database works too, with the purge job deleting expired rows.
+    session_store: Literal["redis", "database"] = "redis"
+{%- endif %}
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     # Tolerated clock difference when checking exp, nbf and iat.
     clock_skew_seconds: int = Field(default=10, ge=0, le=300)
@@ -77,7 +87,15 @@ class RateLimitSettings(BaseModel):
     """Every limit of the API, in the `limits` notation ("10/minute", "100/hour;1000/day")."""
 
     enabled: bool = True
-    storage_uri: str = "memory://"
+{%- if cookiecutter.use_redis == "yes" %}
+    # Unset: the service's Redis (REDIS_URL), shared by every instance.
+{%- else %}
+    # Unset: in-process memory, which each instance counts on its own.
+{%- endif %}
+    storage_uri: str | None = None
+    # When the storage fails: "allow" serves the request and logs an error (fail open),
+    # "deny" answers 503 (fail closed).
+    on_storage_error: Literal["allow", "deny"] = "allow"
     # Per client address, on every /api route.
     default: str = "300/minute"
     # Per client address, on the auth routes.
@@ -96,6 +114,32 @@ class RateLimitSettings(BaseModel):
             msg = f"invalid rate limit {value!r}: {error}"
             raise ValueError(msg) from error
         return value
+{%- if cookiecutter.use_redis == "yes" %}
+
+
+class RedisSettings(BaseModel):
+    # Bounds every Redis call, so an unreachable Redis costs a request this long at most.
+    socket_timeout_seconds: float = Field(default=1.0, gt=0)
+    max_connections: int = Field(default=50, ge=1)
+
+
+class CacheSettings(BaseModel):
+    """The read cache in Redis; writes invalidate it, the TTL bounds what a missed one costs."""
+
+    enabled: bool = True
+    ttl_seconds: int = Field(default=60, ge=1)
+{%- endif %}
+{%- if cookiecutter.task_queue == "taskiq" %}
+
+
+class JobSettings(BaseModel):
+    """Background jobs run by `{{ cookiecutter.package_name }} worker`."""
+
+    # Cron expression (UTC) for the purge of expired refresh tokens.
+    purge_refresh_tokens_cron: str = "17 * * * *"
+    # How long a job's outcome stays readable at /api/v1/admin/jobs/{id}.
+    result_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+{%- endif %}
 
 
 class LogSettings(BaseModel):
@@ -143,10 +187,20 @@ class Settings(BaseSettings):
 
     # The conventional variable name, read as is.
     database_url: str = DEFAULT_DATABASE_URL
+{%- if cookiecutter.use_redis == "yes" %}
+    redis_url: str = "redis://127.0.0.1:6379/0"
+{%- endif %}
     app: AppSettings = Field(default_factory=AppSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+{%- if cookiecutter.use_redis == "yes" %}
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+{%- endif %}
+{%- if cookiecutter.task_queue == "taskiq" %}
+    jobs: JobSettings = Field(default_factory=JobSettings)
+{%- endif %}
     log: LogSettings = Field(default_factory=LogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 {%- if cookiecutter.use_sentry == "yes" %}
@@ -174,7 +228,11 @@ class Settings(BaseSettings):
         """The effective configuration, safe to log: secrets masked, URL passwords hidden."""
         values = self.model_dump(mode="json")  # SecretStr values dump as "**********"
         values["database_url"] = hide_url_password(self.database_url)
-        values["rate_limit"]["storage_uri"] = hide_url_password(self.rate_limit.storage_uri)
+        if self.rate_limit.storage_uri is not None:
+            values["rate_limit"]["storage_uri"] = hide_url_password(self.rate_limit.storage_uri)
+{%- if cookiecutter.use_redis == "yes" %}
+        values["redis_url"] = hide_url_password(self.redis_url)
+{%- endif %}
         return values
 
     @model_validator(mode="after")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, MetaData, event, func, text
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 
@@ -41,18 +42,29 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend (SQLite drops the offset)."""
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite and MySQL store no offset: values go in as UTC and come back marked as UTC.
+    MySQL also keeps microseconds only in DATETIME(6).
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[datetime]:
+        if dialect.name == "mysql":
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(self.impl)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             msg = "naive datetimes are ambiguous; pass a timezone-aware value"
             raise ValueError(msg)
-        return value.astimezone(UTC)
+        value = value.astimezone(UTC)
+        # MariaDB rejects an offset in a DATETIME literal.
+        return value.replace(tzinfo=None) if dialect.name == "mysql" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
         if value is not None and value.tzinfo is None:
@@ -85,6 +97,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     return create_async_engine(
         url,
+        connect_args=_connect_args(url.get_backend_name(), settings),
         echo=settings.db.echo,
         # Parameters hold emails and password hashes: keep them out of logs and errors.
         hide_parameters=True,
@@ -94,6 +107,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_recycle=settings.db.pool_recycle_seconds,
         pool_pre_ping=settings.db.pool_pre_ping,
     )
+
+
+def _connect_args(backend: str, settings: Settings) -> dict[str, Any]:
+    """Bound the time a connection attempt may take, and pin the session clock to UTC."""
+    timeout = settings.db.connect_timeout_seconds
+    if backend == "mysql":
+        return {"connect_timeout": timeout, "init_command": "SET time_zone = '+00:00'"}
+    if backend == "postgresql":
+        return {"timeout": timeout, "server_settings": {"timezone": "UTC"}}
+    return {}
 
 
 def _enable_sqlite_transactions(engine: AsyncEngine) -> None:
@@ -131,12 +154,30 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+AFTER_COMMIT_KEY = "after_commit"
+
+
+def after_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` once the unit of work has committed (say, to invalidate a cache).
+
+    Not before: another request could read the old rows in between and cache them again.
+    """
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(action)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit, then run the actions registered with `after_commit`."""
+    await session.commit()
+    for action in session.info.pop(AFTER_COMMIT_KEY, []):
+        await action()
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One unit of work per request: commit on success, roll back on any error."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
         yield session
-        await session.commit()
+        await commit(session)
 
 
 async def release_connection(session: AsyncSession) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -160,10 +161,40 @@ def _field_error(error: Mapping[str, Any]) -> FieldError:
     return FieldError(loc=list(error["loc"]), msg=str(error["msg"]), type=str(error["type"]))
 
 
+# Raised when the database cannot be reached or a pooled connection cannot be had in time.
+DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_handler(
+    service: str,
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """An exception handler answering 503 for a backing service that is down."""
+
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        logger.error("dependency_unavailable", service=service, error=type(exc).__name__)
+        return problem_response(
+            503,
+            code="service_unavailable",
+            detail=f"The {service} is unavailable; retry later.",
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
+        )
+
+    return handle
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(HTTPException, _handle_http_exception)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    for error in DATABASE_UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, unavailable_handler("database"))
 
 
 def internal_error_response() -> JSONResponse:

@@ -6,26 +6,40 @@ import math
 import time
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Request, params
 from limits import parse_many
+{%- if cookiecutter.use_redis == "yes" %}
+from limits.aio.storage import RedisStorage
+{%- else %}
+from limits.aio.storage import MemoryStorage
+{%- endif %}
 from limits.aio.storage import Storage as AsyncStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
+{%- if cookiecutter.use_redis == "yes" %}
+from redis.asyncio import Redis
+{%- endif %}
 
 from {{ cookiecutter.package_name }}.core.config import RateLimitSettings, Settings
-from {{ cookiecutter.package_name }}.core.errors import RateLimitedError
+from {{ cookiecutter.package_name }}.core.errors import RateLimitedError, ServiceUnavailableError
+
+logger = structlog.get_logger(__name__)
 
 
 class RateLimiter:
     """Counts hits per (limit name, key) in the storage named by the settings."""
 
+{%- if cookiecutter.use_redis == "yes" %}
+
+    def __init__(self, settings: Settings, redis: Redis) -> None:
+        self._storage = _storage(settings.rate_limit.storage_uri, redis)
+{%- else %}
+
     def __init__(self, settings: Settings) -> None:
-        uri = settings.rate_limit.storage_uri
-        storage = storage_from_string(uri if uri.startswith("async+") else f"async+{uri}")
-        if not isinstance(storage, AsyncStorage):
-            msg = f"no async rate-limit storage for {uri!r}"
-            raise TypeError(msg)
-        self._storage = storage
+        self._storage = _storage(settings.rate_limit.storage_uri)
+{%- endif %}
         # Two counters per key and O(1) per hit, unlike a moving window's log of every hit.
         self._strategy = SlidingWindowCounterRateLimiter(self._storage)
         self._settings = settings.rate_limit
@@ -35,13 +49,52 @@ class RateLimiter:
         """Count one hit on the limit named `name`; raise RateLimitedError when over it."""
         if not self.enabled:
             return
-        for item in parse_many(getattr(self._settings, name)):
-            if not await self._strategy.hit(item, name, *keys):
-                stats = await self._strategy.get_window_stats(item, name, *keys)
-                raise RateLimitedError(max(1, math.ceil(stats.reset_time - time.time())))
+        try:
+            for item in parse_many(getattr(self._settings, name)):
+                if not await self._strategy.hit(item, name, *keys):
+                    stats = await self._strategy.get_window_stats(item, name, *keys)
+                    raise RateLimitedError(max(1, math.ceil(stats.reset_time - time.time())))
+        except StorageError as error:
+            fail_open = self._settings.on_storage_error == "allow"
+            logger.error(
+                "rate_limit_storage_failed",
+                error=type(error.storage_error).__name__,
+                action="allowed" if fail_open else "denied",
+            )
+            if not fail_open:
+                msg = "Rate limiting is unavailable; retry later."
+                raise ServiceUnavailableError(msg) from None
 
     async def reset(self) -> None:
         await self._storage.reset()
+
+
+{%- if cookiecutter.use_redis == "yes" %}
+
+
+def _storage(uri: str | None, redis: Redis) -> AsyncStorage:
+    if uri is None:
+        # The service's own Redis client: one connection pool for everything.
+        return RedisStorage(
+            "async+redis://",
+            implementation="redispy",
+            connection_pool=redis.connection_pool,  # type: ignore[arg-type] # passed through
+            wrap_exceptions=True,
+        )
+{%- else %}
+
+
+def _storage(uri: str | None) -> AsyncStorage:
+    if uri is None:
+        return MemoryStorage(wrap_exceptions=True)
+{%- endif %}
+    storage = storage_from_string(
+        uri if uri.startswith("async+") else f"async+{uri}", wrap_exceptions=True
+    )
+    if not isinstance(storage, AsyncStorage):
+        msg = f"no async rate-limit storage for {uri!r}"
+        raise TypeError(msg)
+    return storage
 
 
 async def get_rate_limiter(request: Request) -> RateLimiter:

@@ -11,6 +11,10 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+{%- if cookiecutter.use_redis == "yes" %}
+
+from {{ cookiecutter.package_name }}.core.redis_client import redis_answers
+{%- endif %}
 
 router = APIRouter(prefix="/health", tags=["health"])
 logger = structlog.get_logger(__name__)
@@ -39,8 +43,11 @@ async def liveness() -> Liveness:
     responses={503: {"model": Readiness, "description": "A dependency is down"}},
 )
 async def readiness(request: Request, response: Response) -> Readiness:
-    """Whether the service can do useful work: its database answers."""
+    """Whether the service can do useful work: its database{% if cookiecutter.use_redis == "yes" %} and Redis{% endif %} answer{% if cookiecutter.use_redis == "no" %}s{% endif %}."""
     checks = {"database": await _check_database(request.app.state.engine)}
+{%- if cookiecutter.use_redis == "yes" %}
+    checks["redis"] = "ok" if await redis_answers(request.app.state.redis) else "unavailable"
+{%- endif %}
     ready = all(result == "ok" for result in checks.values())
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from typing import Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -21,6 +22,7 @@ if config.config_file_name is not None and "settings" not in config.attributes:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+DATETIME_COLUMN_TYPE = 'sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql")'
 
 
 def _database_url() -> str:
@@ -28,10 +30,12 @@ def _database_url() -> str:
     return settings.database_url
 
 
-def _render_item(type_: str, obj: object, _context: object) -> str | Literal[False]:
-    # Migrations stay free of app imports: UTCDateTime is stored as a plain DateTime.
+def _render_item(type_: str, obj: object, context: AutogenContext) -> str | Literal[False]:
+    # Migrations stay free of app imports: UTCDateTime is stored as a plain DateTime,
+    # with microseconds on MySQL.
     if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
+        context.imports.add("from sqlalchemy.dialects import mysql")
+        return DATETIME_COLUMN_TYPE
     return False
 
 

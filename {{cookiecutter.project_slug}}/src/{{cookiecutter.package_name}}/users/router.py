@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUserDep, require_role
-from {{ cookiecutter.package_name }}.auth.store import RefreshTokenStoreDep
+from {{ cookiecutter.package_name }}.auth.dependencies import (
+    CurrentUserDep,
+    RefreshTokenStoreDep,
+    require_role,
+)
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
 from {{ cookiecutter.package_name }}.core.security import PasswordHasherDep

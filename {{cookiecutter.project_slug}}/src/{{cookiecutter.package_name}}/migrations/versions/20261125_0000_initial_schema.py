@@ -9,16 +9,20 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision: str = "0f1d2c3b4a59"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# MySQL keeps microseconds only in DATETIME(6).
+UTC_DATETIME = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql")
+
 
 def _timestamps() -> list[sa.Column[object]]:
     return [
-        sa.Column(name, sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
+        sa.Column(name, UTC_DATETIME, server_default=sa.func.now(), nullable=False)
         for name in ("created_at", "updated_at")
     ]
 

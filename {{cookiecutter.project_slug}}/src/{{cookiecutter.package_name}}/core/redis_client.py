@@ -1,0 +1,31 @@
+"""The service's Redis client: one connection pool, bounded waits."""
+
+from __future__ import annotations
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+
+logger = structlog.get_logger(__name__)
+
+
+def create_redis(settings: Settings) -> Redis:
+    timeout = settings.redis.socket_timeout_seconds
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        max_connections=settings.redis.max_connections,
+        # Drop connections that sat idle across a Redis restart before reusing them.
+        health_check_interval=30,
+    )
+
+
+async def redis_answers(redis: Redis) -> bool:
+    try:
+        return bool(await redis.ping())
+    except (RedisError, OSError) as error:
+        logger.warning("redis_check_failed", error=type(error).__name__)
+        return False

@@ -1,0 +1,1 @@
+"""Background jobs: a taskiq broker over Redis, run by `{{ cookiecutter.package_name }} worker`."""

@@ -1,0 +1,58 @@
+"""Routes: start a job on demand and read its outcome (admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Request, status
+from pydantic import BaseModel
+
+from {{ cookiecutter.package_name }}.auth.dependencies import require_role
+from {{ cookiecutter.package_name }}.core.config import SettingsDep
+from {{ cookiecutter.package_name }}.core.errors import NotFoundError
+from {{ cookiecutter.package_name }}.tasks.broker import Jobs
+from {{ cookiecutter.package_name }}.users.models import Role
+
+router = APIRouter(prefix="/admin/jobs", tags=["jobs"], dependencies=[require_role(Role.ADMIN)])
+# Job ids are known for as long as their results are kept.
+JOB_KEY_PREFIX = "jobs:enqueued:"
+JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+class JobRead(BaseModel):
+    id: str
+    status: Literal["queued", "succeeded", "failed"]
+    result: Any = None
+    error: str | None = None
+
+
+def _jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
+@router.post(
+    "/purge-refresh-tokens", status_code=status.HTTP_202_ACCEPTED, name="purge_refresh_tokens"
+)
+async def purge_refresh_tokens(request: Request, settings: SettingsDep) -> JobRead:
+    """Delete expired refresh-token records now, in a worker; poll the job for the count."""
+    task = await _jobs(request).purge_refresh_tokens.kiq()
+    await request.app.state.redis.set(
+        JOB_KEY_PREFIX + task.task_id, 1, ex=settings.jobs.result_ttl_seconds
+    )
+    return JobRead(id=task.task_id, status="queued")
+
+
+@router.get("/{job_id}", name="read_job")
+async def read_job(job_id: JobId, request: Request) -> JobRead:
+    """A job's status, and its result once a worker has run it."""
+    if not await request.app.state.redis.exists(JOB_KEY_PREFIX + job_id):
+        raise NotFoundError
+    backend = _jobs(request).broker.result_backend
+    if not await backend.is_result_ready(job_id):
+        return JobRead(id=job_id, status="queued")
+    outcome = await backend.get_result(job_id)
+    if outcome.is_err:
+        # The error's type only: its message may hold data the caller must not see.
+        return JobRead(id=job_id, status="failed", error=type(outcome.error).__name__)
+    return JobRead(id=job_id, status="succeeded", result=outcome.return_value)
