@@ -15,6 +15,10 @@ import httpx
 import pytest
 from alembic import command
 from fastapi import FastAPI
+{%- if cookiecutter.use_redis == "yes" %}
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+{%- endif %}
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -27,19 +31,26 @@ from {{ cookiecutter.package_name }}.core.config import (
     RateLimitSettings,
     Settings,
 )
-from {{ cookiecutter.package_name }}.core.db import create_engine, get_session
+from {{ cookiecutter.package_name }}.core.db import commit, create_engine, get_session
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher, TokenType, create_token
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.users.models import Role, User
 from tests.factories.users import DEFAULT_PASSWORD, create_user
 
 TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnop"
+{%- if cookiecutter.use_redis == "yes" %}
+# A database of its own: the suite flushes it before every test.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+{%- endif %}
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
     """Settings for tests: never read from the developer's .env."""
     values: dict[str, object] = {
         "database_url": database_url,
+{%- if cookiecutter.use_redis == "yes" %}
+        "redis_url": TEST_REDIS_URL,
+{%- endif %}
         "app": AppSettings(environment=Environment.TEST),
         # Cheap hashing keeps the suite fast; production cost is a setting.
         "auth": AuthSettings(
@@ -101,6 +112,21 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return make_settings(database_url)
+{%- if cookiecutter.use_redis == "yes" %}
+
+
+@pytest.fixture(autouse=True)
+async def redis() -> AsyncIterator[Redis]:
+    """The test Redis database, emptied before each test."""
+    client = Redis.from_url(TEST_REDIS_URL)
+    try:
+        await client.flushdb()
+    except RedisError as error:
+        await client.aclose()
+        pytest.fail(f"no Redis at TEST_REDIS_URL={TEST_REDIS_URL} ({error}); start one first")
+    yield client
+    await client.aclose()
+{%- endif %}
 
 
 @pytest.fixture(scope="session")
@@ -153,7 +179,7 @@ async def app(settings: Settings, session: AsyncSession) -> AsyncIterator[FastAP
     async def test_session() -> AsyncIterator[AsyncSession]:
         try:
             yield session
-            await session.commit()
+            await commit(session)
         except Exception:
             await session.rollback()
             raise

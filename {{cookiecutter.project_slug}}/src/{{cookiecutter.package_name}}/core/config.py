@@ -53,6 +53,8 @@ class DatabaseSettings(BaseModel):
     # past either, it gets a 503 instead of hanging.
     pool_timeout_seconds: float = Field(default=10.0, gt=0)
     connect_timeout_seconds: int = Field(default=5, ge=1)
+    # A query that gets no answer this long (a hung server or network) fails with a 503.
+    query_timeout_seconds: float = Field(default=30.0, gt=0)
     # Replace connections older than this, before servers or proxies drop them.
     pool_recycle_seconds: int = Field(default=1800, ge=1)
     # Test each connection on checkout: survives database restarts without one failed

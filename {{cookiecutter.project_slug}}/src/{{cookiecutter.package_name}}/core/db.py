@@ -110,12 +110,20 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def _connect_args(backend: str, settings: Settings) -> dict[str, Any]:
-    """Bound the time a connection attempt may take, and pin the session clock to UTC."""
-    timeout = settings.db.connect_timeout_seconds
+    """Bound the time connecting and querying may take, and pin the session clock to UTC."""
+    connect, query = settings.db.connect_timeout_seconds, settings.db.query_timeout_seconds
     if backend == "mysql":
-        return {"connect_timeout": timeout, "init_command": "SET time_zone = '+00:00'"}
+        return {
+            "connect_timeout": connect,
+            "read_timeout": query,
+            "init_command": "SET time_zone = '+00:00'",
+        }
     if backend == "postgresql":
-        return {"timeout": timeout, "server_settings": {"timezone": "UTC"}}
+        return {
+            "timeout": connect,
+            "command_timeout": query,
+            "server_settings": {"timezone": "UTC"},
+        }
     return {}
 
 

@@ -178,11 +178,11 @@ def unavailable_handler(
     """An exception handler answering 503 for a backing service that is down."""
 
     async def handle(_request: Request, exc: Exception) -> JSONResponse:
-        logger.error("dependency_unavailable", service=service, error=type(exc).__name__)
+        logger.error("dependency_unavailable", service=service.lower(), error=type(exc).__name__)
         return problem_response(
             503,
             code="service_unavailable",
-            detail=f"The {service} is unavailable; retry later.",
+            detail=f"{service} is unavailable; retry later.",
             headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
         )
 
@@ -194,7 +194,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _handle_http_exception)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     for error in DATABASE_UNAVAILABLE_ERRORS:
-        app.add_exception_handler(error, unavailable_handler("database"))
+        app.add_exception_handler(error, unavailable_handler("The database"))
 
 
 def internal_error_response() -> JSONResponse:

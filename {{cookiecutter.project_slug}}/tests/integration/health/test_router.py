@@ -22,7 +22,11 @@ async def test_readiness_checks_the_database(client: httpx.AsyncClient, app: Fas
     response = await client.get(app.url_path_for("readiness"))
 
     assert response.status_code == 200, response.text
+{%- if cookiecutter.use_redis == "yes" %}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+{%- else %}
     assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+{%- endif %}
 
 
 async def test_readiness_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
@@ -33,4 +37,11 @@ async def test_readiness_is_503_when_the_database_is_unreachable(tmp_path: Path)
         response = await client.get(app.url_path_for("readiness"))
 
     assert response.status_code == 503, response.text
+{%- if cookiecutter.use_redis == "yes" %}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "unavailable", "redis": "ok"},
+    }
+{%- else %}
     assert response.json() == {"status": "unavailable", "checks": {"database": "unavailable"}}
+{%- endif %}

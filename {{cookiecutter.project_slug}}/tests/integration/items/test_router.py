@@ -200,3 +200,22 @@ async def test_delete_item_removes_it(
     assert deleted.status_code == 204, deleted.text
     assert deleted.content == b""
     assert again.status_code == 404, again.text
+
+
+async def test_every_write_shows_in_the_next_list(
+    auth_client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    list_url = app.url_path_for("list_items")
+    assert (await auth_client.get(list_url)).json()["total"] == 0
+
+    created = (await auth_client.post(app.url_path_for("create_item"), json={"title": "A"})).json()
+    after_create = (await auth_client.get(list_url)).json()
+    item_url = app.url_path_for("update_item", item_id=created["id"])
+    await auth_client.patch(item_url, json={"title": "B"})
+    after_update = (await auth_client.get(list_url)).json()
+    await auth_client.delete(item_url)
+    after_delete = (await auth_client.get(list_url)).json()
+
+    assert [item["title"] for item in after_create["items"]] == ["A"]
+    assert [item["title"] for item in after_update["items"]] == ["B"]
+    assert after_delete["total"] == 0
