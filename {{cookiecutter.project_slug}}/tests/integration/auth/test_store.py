@@ -23,22 +23,21 @@ from {{ cookiecutter.package_name }}.core.db import utcnow
 from {{ cookiecutter.package_name }}.users.models import User
 
 TTL = timedelta(hours=1)
-STORES = ["database"{% if cookiecutter.use_redis == "yes" %}, "redis"{% endif %}]
+{%- if cookiecutter.use_redis == "yes" %}
 
 
-@pytest.fixture(params=STORES)
-def store(
-    request: pytest.FixtureRequest,
-    session: AsyncSession,
-{%- if cookiecutter.use_redis == "yes" %}
-    redis: Redis,
-{%- endif %}
-) -> RefreshTokenStore:
-{%- if cookiecutter.use_redis == "yes" %}
+@pytest.fixture(params=["database", "redis"])
+def store(request: pytest.FixtureRequest, session: AsyncSession, redis: Redis) -> RefreshTokenStore:
     if request.param == "redis":
         return RedisRefreshTokenStore(redis, ttl_seconds=int(TTL.total_seconds()))
-{%- endif %}
     return DatabaseRefreshTokenStore(session)
+{%- else %}
+
+
+@pytest.fixture
+def store(session: AsyncSession) -> RefreshTokenStore:
+    return DatabaseRefreshTokenStore(session)
+{%- endif %}
 
 
 async def _add(
