@@ -74,10 +74,16 @@ def next_steps(answers: dict[str, str]) -> str:
     ]
     if answers["database"] == "postgresql":
         lines.append("  # point DATABASE_URL in .env at your PostgreSQL server (see README)")
-    lines += [
-        f"  uv run {package} serve     # http://127.0.0.1:8000/docs",
-        "  uv run pytest",
-    ]
+    elif answers["database"] == "mysql":
+        lines.append("  # point DATABASE_URL in .env at your MySQL or MariaDB server (see README)")
+    redis = answers.get("use_redis") == "yes"
+    if redis:
+        lines.append("  # point REDIS_URL in .env at your Redis server (see README)")
+    lines.append(f"  uv run {package} serve     # http://127.0.0.1:8000/docs")
+    if answers.get("task_queue") == "taskiq":
+        lines.append(f"  uv run {package} worker    # background jobs, in another terminal")
+    tests = "  uv run pytest"
+    lines.append(f"{tests}    # needs a Redis server at TEST_REDIS_URL" if redis else tests)
     return "\n".join(lines)
 
 

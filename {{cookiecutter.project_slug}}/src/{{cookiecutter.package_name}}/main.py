@@ -12,6 +12,9 @@ from fastapi.middleware.cors import CORSMiddleware
 {%- if cookiecutter.use_redis == "yes" %}
 from redis.exceptions import RedisError
 {%- endif %}
+{%- if cookiecutter.task_queue == "taskiq" %}
+from taskiq.exceptions import TaskiqError
+{%- endif %}
 
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
 from {{ cookiecutter.package_name }}.core.cache import NoCache
@@ -137,6 +140,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_error_handlers(app)
 {%- if cookiecutter.use_redis == "yes" %}
     app.add_exception_handler(RedisError, unavailable_handler("Redis"))
+{%- endif %}
+{%- if cookiecutter.task_queue == "taskiq" %}
+    # taskiq wraps the broker's and result backend's failures in its own errors.
+    app.add_exception_handler(TaskiqError, unavailable_handler("The job queue"))
 {%- endif %}
     if settings.app.cors_origins:
         app.add_middleware(
