@@ -11,6 +11,8 @@ nox.options.sessions = [
     "tests",
     "bake-sqlite",
     "bake-postgresql",
+    "bake-mysql",
+    "scale-out",
     "smoke",
     "agent-docs",
     "cruft",
@@ -36,20 +38,41 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-m", "not slow", *args)
 
 
+def _bake_variants(session: nox.Session, database: str) -> None:
+    """The slow variants of one database (ids start with its name): sync, lint, mypy, suite.
+
+    One variant's checks keep about one core busy, so two workers run two variants side by
+    side. Each worker starts its own servers and bakes a variant once for the checks it gets
+    (a variant split across both workers costs one extra bake and `uv sync`, seconds).
+    """
+    session.install("--group", "test")
+    args = session.posargs or ["-n", "2"]
+    session.run("pytest", "-m", "slow", "tests/test_variants.py", "-k", database, *args)
+
+
 @nox.session(name="bake-sqlite")
 def bake_sqlite(session: nox.Session) -> None:
-    """Bake the SQLite variant and run its sync, lint, mypy, migrations and suite."""
-    session.install("--group", "test")
-    session.run("pytest", "-m", "slow", "tests/test_variants.py", "-k", "sqlite", *session.posargs)
+    """Bake the SQLite variants (alone, with Redis, with taskiq) and run their tools and suite."""
+    _bake_variants(session, "sqlite")
 
 
 @nox.session(name="bake-postgresql")
 def bake_postgresql(session: nox.Session) -> None:
-    """Same as bake-sqlite on the PostgreSQL variant, against a real server."""
+    """Same as bake-sqlite on the PostgreSQL variants, against real servers."""
+    _bake_variants(session, "postgresql")
+
+
+@nox.session(name="bake-mysql")
+def bake_mysql(session: nox.Session) -> None:
+    """Same as bake-sqlite on the MySQL variants, against a real MariaDB (and Redis) server."""
+    _bake_variants(session, "mysql")
+
+
+@nox.session(name="scale-out")
+def scale_out(session: nox.Session) -> None:
+    """Run several instances of a generated project against shared servers."""
     session.install("--group", "test")
-    session.run(
-        "pytest", "-m", "slow", "tests/test_variants.py", "-k", "postgresql", *session.posargs
-    )
+    session.run("pytest", "-m", "slow", "tests/test_scale_out.py", *session.posargs)
 
 
 @nox.session(name="smoke")

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import PostgresServer, postgres_server
+from tests.servers import (
+    MariaDBServer,
+    PostgresServer,
+    RedisServer,
+    mariadb_server,
+    postgres_server,
+    redis_server,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 
@@ -47,4 +54,16 @@ def uv() -> str:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis() -> Iterator[RedisServer]:
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[MariaDBServer]:
+    with mariadb_server() as server:
         yield server

@@ -19,11 +19,20 @@ from cookiecutter.main import cookiecutter
 from tests.conftest import TEMPLATE_DIR
 
 # Every option away from its default (docker and ci are on by default).
-ALL_ON = {"database": "postgresql", "use_sentry": "yes", "use_opentelemetry": "yes"}
+ALL_ON = {
+    "database": "postgresql",
+    "use_redis": "yes",
+    "task_queue": "taskiq",
+    "use_sentry": "yes",
+    "use_opentelemetry": "yes",
+}
 # Readable id -> answers that differ from the defaults.
 VARIANTS: dict[str, dict[str, str]] = {
     "default": {},
     "postgresql": {"database": "postgresql"},
+    "mysql": {"database": "mysql"},
+    "redis": {"use_redis": "yes"},
+    "redis-taskiq": {"use_redis": "yes", "task_queue": "taskiq"},
     "python-3.13": {"python_version": "3.13"},
     "python-3.11": {"python_version": "3.11"},
     "apache": {"license": "Apache-2.0"},
@@ -133,9 +142,16 @@ def test_default_project_has_the_documented_layout(cookies: Any) -> None:
     assert ".env" in (project / ".gitignore").read_text().splitlines()
 
 
+SERVER_DRIVERS = ("asyncpg", "asyncmy")
+
+
 @pytest.mark.parametrize(
     ("database", "driver", "url_prefix"),
-    [("sqlite", None, "sqlite+aiosqlite://"), ("postgresql", "asyncpg", "postgresql+asyncpg://")],
+    [
+        ("sqlite", None, "sqlite+aiosqlite://"),
+        ("postgresql", "asyncpg", "postgresql+asyncpg://"),
+        ("mysql", "asyncmy", "mysql+asyncmy://"),
+    ],
 )
 def test_database_choice_sets_driver_and_url(
     cookies: Any, database: str, driver: str | None, url_prefix: str
@@ -145,8 +161,8 @@ def test_database_choice_sets_driver_and_url(
     dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"][
         "dependencies"
     ]
-    has_asyncpg = any(dep.startswith("asyncpg") for dep in dependencies)
-    assert has_asyncpg is (driver == "asyncpg")
+    drivers = [name for name in SERVER_DRIVERS if any(dep.startswith(name) for dep in dependencies)]
+    assert drivers == ([driver] if driver else [])
     assert any(dep.startswith("aiosqlite") for dep in dependencies)  # SQLite is always there
     env_example = (project / ".env.example").read_text()
     assert f"DATABASE_URL={url_prefix}" in env_example
@@ -201,6 +217,10 @@ BAD_ANSWERS = {
     "package-too-long": ({"package_name": "a" * 33}, "too long"),
     "email": ({"author_email": "not-an-email"}, "author_email 'not-an-email' is invalid"),
     "email-quote": ({"author_email": 'a"b'}, "author_email 'a\"b' is invalid"),
+    "taskiq-without-redis": (
+        {"task_queue": "taskiq", "use_redis": "no"},
+        "task_queue 'taskiq' needs use_redis 'yes'",
+    ),
 }
 
 

@@ -5,10 +5,13 @@ While the full product has at most FULL_PRODUCT_LIMIT combinations every one is 
 beyond that, a pairwise covering set plus every value of each option with the defaults of
 the others (see `matrix`). Free-text options keep their defaults.
 
-Each combination the pre-gen hook accepts must bake with both hooks succeeding, leave no
-template syntax, parse (Python, TOML, YAML, JSON), be ruff-clean under the generated
-project's own configuration, and keep exactly the feature files of its chosen values.
-Combinations the hook refuses must stop before anything is written.
+Some values need another option's value (REQUIRES, which mirrors the pre-gen hook's rules
+and is checked against it): the pairwise set then covers every pair that can occur together,
+and only in rows the hook accepts. Each combination the pre-gen hook accepts must bake with
+both hooks succeeding, leave no template syntax, parse (Python, TOML, YAML, JSON), be
+ruff-clean under the generated project's own configuration, and keep exactly the feature
+files of its chosen values. Combinations the hook refuses (the matrix's own, plus one per
+REQUIRES rule) must stop with the hook's message before anything is written.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ CONTEXT_FILE = TEMPLATE_DIR / "cookiecutter.json"
 TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{|\{%|\{#|cookiecutter\.")
 
 Combination = dict[str, str]
+# (option, value) -> the (option, value) the pre-gen hook requires alongside it.
+Requires = dict[tuple[str, str], tuple[str, str]]
+REQUIRES: Requires = {("task_queue", "taskiq"): ("use_redis", "yes")}
 
 
 def choice_options() -> dict[str, list[str]]:
@@ -58,6 +64,14 @@ def choice_options() -> dict[str, list[str]]:
 Pair = frozenset[tuple[str, str]]
 
 
+def compatible(row: Combination, requires: Requires) -> bool:
+    """False once a (possibly partial) row holds a value without the value it requires."""
+    return all(
+        row.get(option) != value or row.get(needed, wanted) == wanted
+        for (option, value), (needed, wanted) in requires.items()
+    )
+
+
 def _pairs(row: Combination) -> set[Pair]:
     return {frozenset(pair) for pair in itertools.combinations(row.items(), 2)}
 
@@ -68,38 +82,68 @@ def _new_pairs(uncovered: set[Pair], row: Combination, name: str, value: str) ->
     )
 
 
-def pairwise(options: dict[str, list[str]]) -> list[Combination]:
-    """A greedy covering set: every pair of values of two options appears in some row."""
+def pairwise(options: dict[str, list[str]], requires: Requires | None = None) -> list[Combination]:
+    """A greedy covering set: every pair of values of two options that `requires` allows
+    appears in some row, and every row is allowed."""
+    requires = requires or {}
     uncovered: set[Pair] = {
         frozenset({(first, a), (second, b)})
         for first, second in itertools.combinations(options, 2)
         for a in options[first]
         for b in options[second]
+        if compatible({first: a, second: b}, requires)
     }
     rows: list[Combination] = []
     while uncovered:
-        # Seed each row with an uncovered pair, then fill the other options greedily.
+        # Seed each row with an uncovered pair, then fill the other options greedily with
+        # the values that keep the row allowed.
         row = dict(sorted(min(uncovered, key=sorted)))
         for name, values in options.items():
             if name not in row:
-                row[name] = max(values, key=functools.partial(_new_pairs, uncovered, row, name))
+                allowed = [value for value in values if compatible({**row, name: value}, requires)]
+                row[name] = max(allowed, key=functools.partial(_new_pairs, uncovered, row, name))
         rows.append({name: row[name] for name in options})
         uncovered -= _pairs(row)
     return rows
 
 
-def one_at_a_time(options: dict[str, list[str]]) -> list[Combination]:
-    """Every value of each option, with the defaults of the others."""
+def _with_required(row: Combination, requires: Requires) -> Combination:
+    """The row with the values its chosen values require."""
+    needed = dict(required for chosen, required in requires.items() if chosen in row.items())
+    return {**row, **needed}
+
+
+def one_at_a_time(
+    options: dict[str, list[str]], requires: Requires | None = None
+) -> list[Combination]:
+    """Every value of each option, with the defaults of the others (or what it requires)."""
     defaults = {name: values[0] for name, values in options.items()}
-    return [{**defaults, name: value} for name, values in options.items() for value in values]
+    return [
+        _with_required({**defaults, name: value}, requires or {})
+        for name, values in options.items()
+        for value in values
+    ]
 
 
-def matrix(options: dict[str, list[str]]) -> list[Combination]:
+def matrix(options: dict[str, list[str]], requires: Requires | None = None) -> list[Combination]:
+    """The full product (refused rows included), or allowed pairwise and one-at-a-time rows."""
     if math.prod(len(values) for values in options.values()) <= FULL_PRODUCT_LIMIT:
         products = itertools.product(*options.values())
         return [dict(zip(options, values, strict=True)) for values in products]
-    unique = {tuple(row.items()): row for row in pairwise(options) + one_at_a_time(options)}
+    rows = pairwise(options, requires) + one_at_a_time(options, requires)
+    unique = {tuple(row.items()): row for row in rows}
     return list(unique.values())
+
+
+def violations(options: dict[str, list[str]], requires: Requires) -> list[Combination]:
+    """For each rule, the defaults with the value but every other value of what it needs."""
+    defaults = {name: values[0] for name, values in options.items()}
+    return [
+        {**defaults, option: value, needed: other}
+        for (option, value), (needed, wanted) in requires.items()
+        for other in options[needed]
+        if other != wanted
+    ]
 
 
 def answers_for(combination: Combination) -> dict[str, str]:
@@ -109,20 +153,31 @@ def answers_for(combination: Combination) -> dict[str, str]:
     return answers
 
 
-def is_accepted(combination: Combination) -> bool:
+def refusal(combination: Combination) -> str | None:
+    """The pre-gen hook's message for a combination, or None when it accepts it."""
     try:
         pre_gen_project.validate(answers_for(combination))
-    except pre_gen_project.ValidationError:
-        return False
-    return True
+    except pre_gen_project.ValidationError as error:
+        return str(error)
+    return None
+
+
+def is_accepted(combination: Combination) -> bool:
+    return refusal(combination) is None
+
+
+def row_id(row: Combination) -> str:
+    return ",".join(f"{name}={value}" for name, value in row.items())
 
 
 OPTIONS = choice_options()
-COMBINATIONS = matrix(OPTIONS)
+COMBINATIONS = matrix(OPTIONS, REQUIRES)
+VIOLATIONS = violations(OPTIONS, REQUIRES)
 ACCEPTANCE = [(combination, is_accepted(combination)) for combination in COMBINATIONS]
 ACCEPTED = [combination for combination, accepted in ACCEPTANCE if accepted]
 REJECTED = [combination for combination, accepted in ACCEPTANCE if not accepted]
-IDS = [",".join(f"{name}={value}" for name, value in row.items()) for row in ACCEPTED]
+REJECTED += [row for row in VIOLATIONS if row not in REJECTED]
+IDS = [row_id(row) for row in ACCEPTED]
 
 
 @dataclass(frozen=True)
@@ -186,30 +241,64 @@ def test_matrix_is_the_full_product_up_to_the_limit() -> None:
         assert len(COMBINATIONS) < size
 
 
+SIX_OF_THREE = {f"option_{index}": ["a", "b", "c"] for index in range(6)}
+UNEVEN = {
+    "big": [str(value) for value in range(12)],
+    "flag": ["no", "yes"],
+    "middle": ["x", "y", "z"],
+    "other": ["p", "q", "r", "s", "t"],
+}
+
+
 @pytest.mark.parametrize(
-    "options",
+    ("options", "requires"),
     [
-        {f"option_{index}": ["a", "b", "c"] for index in range(6)},
-        {
-            "big": [str(value) for value in range(12)],
-            "flag": ["no", "yes"],
-            "middle": ["x", "y", "z"],
-            "other": ["p", "q", "r", "s", "t"],
-        },
+        (SIX_OF_THREE, {}),
+        (UNEVEN, {}),
+        (
+            SIX_OF_THREE,
+            {("option_5", "c"): ("option_0", "b"), ("option_1", "a"): ("option_4", "a")},
+        ),
+        (UNEVEN, {("big", "11"): ("flag", "yes"), ("middle", "z"): ("other", "t")}),
     ],
-    ids=["six-options-of-three", "uneven"],
+    ids=["six-options-of-three", "uneven", "six-options-of-three-requires", "uneven-requires"],
 )
-def test_large_matrix_covers_every_pair_and_every_value(options: dict[str, list[str]]) -> None:
-    rows = matrix(options)
+def test_large_matrix_covers_every_allowed_pair_and_every_value(
+    options: dict[str, list[str]], requires: Requires
+) -> None:
+    rows = matrix(options, requires)
     defaults = {name: values[0] for name, values in options.items()}
 
+    assert [row for row in rows if not compatible(row, requires)] == []
     for first, second in itertools.combinations(options, 2):
         covered = {(row[first], row[second]) for row in rows}
-        assert covered == set(itertools.product(options[first], options[second]))
+        assert covered == {
+            (a, b)
+            for a, b in itertools.product(options[first], options[second])
+            if compatible({first: a, second: b}, requires)
+        }
     for name, values in options.items():
         for value in values:
-            assert {**defaults, name: value} in rows
+            assert _with_required({**defaults, name: value}, requires) in rows
     assert len(rows) < math.prod(len(values) for values in options.values())
+
+
+def test_requires_mirrors_the_pre_gen_hook() -> None:
+    """REQUIRES allows exactly what the hook accepts, so no matrix row is lost to a refusal."""
+    rows = COMBINATIONS + VIOLATIONS
+
+    assert VIOLATIONS
+    assert [row_id(row) for row in rows if compatible(row, REQUIRES) != is_accepted(row)] == []
+
+
+def test_matrix_covers_every_pair_the_hook_accepts() -> None:
+    for first, second in itertools.combinations(OPTIONS, 2):
+        covered = {(row[first], row[second]) for row in ACCEPTED}
+        assert covered == {
+            (a, b)
+            for a, b in itertools.product(OPTIONS[first], OPTIONS[second])
+            if compatible({first: a, second: b}, REQUIRES)
+        }, (first, second)
 
 
 def test_hooks_succeed(baked: Baked) -> None:
@@ -277,9 +366,18 @@ def test_files_of_chosen_options_are_present(baked: Baked) -> None:
     assert sorted(path for path in chosen if not (project / path).exists()) == []
 
 
-def test_rejected_combinations_stop_before_writing(tmp_path: Path) -> None:
-    for index, combination in enumerate(REJECTED):
-        output = tmp_path / str(index)
-        with pytest.raises(FailedHookException):
-            _bake(combination, output)
-        assert not (output / "out").exists() or list((output / "out").iterdir()) == []
+@pytest.mark.parametrize("combination", REJECTED, ids=[row_id(row) for row in REJECTED])
+def test_rejected_combinations_stop_with_the_hook_message_before_writing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], combination: Combination
+) -> None:
+    message = refusal(combination)
+    assert message is not None
+
+    with pytest.raises(FailedHookException):
+        _bake(combination, tmp_path)
+
+    err = capfd.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("ERROR: ")] == [
+        f"ERROR: {message}"
+    ]
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

@@ -1,9 +1,11 @@
 """The real `cookiecutter` command, driven at its prompts as a user would, then replayed.
 
-Every question in cookiecutter.json gets a non-default answer: the 2nd entry of a choice,
-and a value from TEXT_ANSWERS for free text, so a new text option fails here until it has
-an answer. Cookiecutter's user config (replay and clone folders) points into tmp_path, so
-these tests never touch ~/.cookiecutterrc or ~/.cookiecutter_replay.
+Every question in cookiecutter.json gets a non-default answer: the 2nd entry of a choice
+unless CHOICE_ANSWERS names another, and a value from TEXT_ANSWERS for free text, so a new
+text option fails here until it has an answer. The answers together must pass the pre-gen
+hook (taskiq needs Redis), so the whole session reaches a generated project. Cookiecutter's
+user config (replay and clone folders) points into tmp_path, so these tests never touch
+~/.cookiecutterrc or ~/.cookiecutter_replay.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
+from hooks import post_gen_project, pre_gen_project
 from tests.conftest import TEMPLATE_DIR
 
 COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
@@ -43,6 +46,17 @@ TEXT_ANSWERS = {
     "author_name": "Ada Lovelace",
     "author_email": "ada@example.org",
 }
+# Choices answered with another entry than the 2nd: the last database option, so the
+# typed number is not always "2".
+CHOICE_ANSWERS = {"database": "mysql"}
+# Dependencies that only the chosen non-default values bring.
+CHOSEN_DEPENDENCIES = {
+    ("database", "mysql"): "asyncmy",
+    ("use_redis", "yes"): "redis",
+    ("task_queue", "taskiq"): "taskiq",
+    ("use_sentry", "yes"): "sentry-sdk",
+    ("use_opentelemetry", "yes"): "opentelemetry-sdk",
+}
 # What a derived question must offer as its default, given the answers before it.
 DERIVED_DEFAULTS = {"project_slug": "billing-service", "package_name": "billing_api"}
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -51,7 +65,8 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def _typed_answer(name: str) -> tuple[str, str]:
     """What the user types for a question, and the value it must produce."""
     if name in CHOICES:
-        return "2", CHOICES[name][1]
+        value = CHOICE_ANSWERS.get(name, CHOICES[name][1])
+        return str(CHOICES[name].index(value) + 1), value
     answer = TEXT_ANSWERS.get(name, "")
     return answer, answer
 
@@ -159,6 +174,16 @@ def test_every_text_question_gets_a_non_default_answer() -> None:
             assert TEXT_ANSWERS.get(name, TEMPLATE_CONTEXT[name]) != TEMPLATE_CONTEXT[name], name
 
 
+def test_every_choice_question_gets_a_non_default_answer() -> None:
+    defaults = [name for name, choices in CHOICES.items() if ANSWERS[name] == choices[0]]
+
+    assert defaults == []
+
+
+def test_answers_pass_the_pre_gen_hook() -> None:
+    pre_gen_project.validate(ANSWERS)
+
+
 def test_text_prompts_show_their_questions(session: Session) -> None:
     for name in QUESTIONS:
         if name not in CHOICES:
@@ -200,6 +225,23 @@ def test_interactive_project_uses_the_answers(session: Session) -> None:
     assert pyproject["scripts"] == {ANSWERS["package_name"]: f"{ANSWERS['package_name']}.cli:main"}
     python = f"Programming Language :: Python :: {ANSWERS['python_version']}"
     assert python in pyproject["classifiers"]
+    dependencies = {re.split(r"[\[<>=]", dep)[0] for dep in pyproject["dependencies"]}
+    for (option, value), dependency in CHOSEN_DEPENDENCIES.items():
+        assert (dependency in dependencies) is (ANSWERS[option] == value), dependency
+
+
+def test_interactive_project_keeps_the_files_of_the_chosen_options(session: Session) -> None:
+    kept = [
+        path
+        for (option, value), paths in post_gen_project.feature_paths(ANSWERS).items()
+        if ANSWERS[option] == value
+        for path in paths
+    ]
+    removed = post_gen_project.paths_to_remove(ANSWERS)
+
+    assert f"src/{ANSWERS['package_name']}/tasks" in kept
+    assert [path for path in kept if not (session.project / path).exists()] == []
+    assert [path for path in removed if (session.project / path).exists()] == []
 
 
 def test_interactive_project_equals_a_non_interactive_bake(

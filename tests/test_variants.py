@@ -1,6 +1,9 @@
-"""Slow tier: bake each database variant, install it, and run its tools and suite for real.
+"""Slow tier: bake each variant, install it, and run its tools and suite for real.
 
-PostgreSQL variants run against a real server started by the `postgres` fixture.
+VARIANTS is every combination of database x use_redis x task_queue the pre-gen hook
+accepts (taskiq needs Redis). PostgreSQL, MariaDB (for mysql) and Redis run as real servers,
+started by the session fixtures in conftest.py only when a selected variant needs them.
+Each variant is baked and synced once (module-scoped fixture) for all four checks.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 from tests.conftest import TEMPLATE_DIR, run, uv
-from tests.servers import PostgresServer
+from tests.servers import MariaDBServer, PostgresServer, RedisServer
 
 pytestmark = pytest.mark.slow
 
@@ -26,35 +29,57 @@ class Baked:
         return run(uv(), "run", *command, cwd=self.path, env={**self.env, **(env or {})}).stdout
 
 
-# Readable id -> answers; `nox -s bake-postgresql` runs every id containing "postgresql".
+# Readable id -> answers. Ids start with the database, so each `nox -s bake-<database>`
+# session selects its variants with `-k <database>` (no id contains another's database).
 VARIANTS: dict[str, dict[str, str]] = {
     "sqlite": {"database": "sqlite"},
+    "sqlite-redis": {"database": "sqlite", "use_redis": "yes"},
+    "sqlite-redis-taskiq": {"database": "sqlite", "use_redis": "yes", "task_queue": "taskiq"},
     "postgresql": {"database": "postgresql"},
+    "postgresql-redis": {"database": "postgresql", "use_redis": "yes"},
     "postgresql-all-on": {
         "database": "postgresql",
+        "use_redis": "yes",
+        "task_queue": "taskiq",
         "use_sentry": "yes",
         "use_opentelemetry": "yes",
     },
+    "mysql": {"database": "mysql"},
+    "mysql-redis": {"database": "mysql", "use_redis": "yes"},
+    "mysql-redis-taskiq": {"database": "mysql", "use_redis": "yes", "task_queue": "taskiq"},
 }
+
+
+def _database_url(request: pytest.FixtureRequest, database: str, name: str, output: Path) -> str:
+    """A server URL for the variant's own database; its suite creates `<name>_test_<worker>`."""
+    if database == "postgresql":
+        postgres: PostgresServer = request.getfixturevalue("postgres")
+        postgres.create_database(name)
+        return postgres.url(name)
+    if database == "mysql":
+        mariadb: MariaDBServer = request.getfixturevalue("mariadb")
+        mariadb.create_database(name)
+        return mariadb.url(name)
+    return f"sqlite+aiosqlite:///{output / 'app.db'}"
 
 
 @pytest.fixture(scope="module", params=list(VARIANTS.values()), ids=list(VARIANTS))
 def baked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Baked:
-    """A synced project of one variant, with DATABASE_URL for its database."""
+    """A synced project of one variant, with the servers it needs and their URLs in its env."""
     answers: dict[str, str] = request.param
-    database = answers["database"]
-    output = tmp_path_factory.mktemp(f"bake-{database}")
+    index = list(VARIANTS.values()).index(answers)
+    output = tmp_path_factory.mktemp(f"bake-{list(VARIANTS)[index]}")
     path = Path(
         cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=output)
     )
     run(uv(), "sync", cwd=path)
-    if database == "postgresql":
-        postgres: PostgresServer = request.getfixturevalue("postgres")
-        name = f"my_service_{list(VARIANTS.values()).index(answers)}"  # one per variant
-        postgres.create_database(name)
-        env = {"DATABASE_URL": postgres.url(name)}
-    else:
-        env = {"DATABASE_URL": f"sqlite+aiosqlite:///{output / 'app.db'}"}
+    # One database per variant on a shared server, so variants never see each other's rows.
+    name = f"my_service_{index}"
+    env = {"DATABASE_URL": _database_url(request, answers["database"], name, output)}
+    if answers.get("use_redis") == "yes":
+        redis: RedisServer = request.getfixturevalue("redis")
+        # The suite flushes this database before each test: one database index per variant.
+        env["TEST_REDIS_URL"] = redis.url(index + 1)
     return Baked(path=path, env=env)
 
 

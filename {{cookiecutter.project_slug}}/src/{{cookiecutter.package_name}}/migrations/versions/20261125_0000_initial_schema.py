@@ -63,6 +63,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_item_owner_id"), table_name="item")
+    # Its index goes with it (MySQL refuses to drop one a foreign key needs on its own).
     op.drop_table("item")
     op.drop_table("user_account")

@@ -47,6 +47,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_auth_refresh_token_user_id"), table_name="auth_refresh_token")
-    op.drop_index(op.f("ix_auth_refresh_token_family_id"), table_name="auth_refresh_token")
+    # Its indexes go with it (MySQL refuses to drop one a foreign key needs on its own).
     op.drop_table("auth_refresh_token")
