@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.core.db import (
     DatabaseUnavailableError,
     check_database,
     create_engine,
+    create_read_sessionmaker,
     create_sessionmaker,
 )
 from {{ cookiecutter.package_name }}.core.errors import (
@@ -94,6 +95,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.redis.aclose()
 {%- endif %}
     await app.state.engine.dispose()
+    app.state.password_hasher.close()
 {%- if cookiecutter.use_opentelemetry == "yes" %}
     app.state.tracer_provider.shutdown()  # exports the spans still queued
 {%- endif %}
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    app.state.read_sessionmaker = create_read_sessionmaker(app.state.engine)
     app.state.password_hasher = PasswordHasher(settings)
 {%- if cookiecutter.use_redis == "yes" %}
     app.state.redis = create_redis(settings)
@@ -168,8 +171,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 {%- if cookiecutter.task_queue == "taskiq" %}
     api.include_router(jobs_router)
 {%- endif %}
-    app.include_router(api)
+    # Probes first: they are matched before the API's many routes are tried.
     app.include_router(health_router)
+    app.include_router(api)
     if settings.metrics.enabled:
         app.include_router(metrics_router)
     install_problem_openapi(app)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from {{ cookiecutter.package_name }}.auth import service
 from {{ cookiecutter.package_name }}.auth.dependencies import RefreshTokenStoreDep
-from {{ cookiecutter.package_name }}.auth.schemas import LoginForm, RefreshRequest, TokenPair
+from {{ cookiecutter.package_name }}.auth.schemas import LoginFormDep, RefreshRequest, TokenPair
 from {{ cookiecutter.package_name }}.core.config import SettingsDep
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiterDep, rate_limit
@@ -36,7 +34,7 @@ async def register(
 
 @router.post("/login", dependencies=[rate_limit("login")], name="login")
 async def login(
-    form: Annotated[LoginForm, Depends()],
+    form: LoginFormDep,
     session: SessionDep,
     hasher: PasswordHasherDep,
     store: RefreshTokenStoreDep,

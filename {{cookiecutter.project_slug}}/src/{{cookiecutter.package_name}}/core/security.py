@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import Depends, Request
 from jose import JWTError, jwt
 from passlib.context import CryptContext
@@ -42,11 +43,12 @@ class PasswordHasher:
 
     Hashing is CPU-bound, so it runs in worker threads, never on the event loop, and at most
     one per CPU at a time: more would only add memory (argon2 takes `argon2_memory_kib`
-    each) and latency, not throughput.
+    each) and latency, not throughput. The threads are a fixed pool of their own: the
+    allocator keeps a hash's memory per thread, so a growing pool would grow the process.
     """
 
     def __init__(self, settings: Settings) -> None:
-        self._limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
+        self._executor: ThreadPoolExecutor | None = None
         self._context = CryptContext(
             schemes=["argon2", "bcrypt"],
             deprecated="auto",
@@ -59,25 +61,32 @@ class PasswordHasher:
         self._dummy_hash: str = self._context.hash(uuid.uuid4().hex)
 
     async def hash(self, password: str) -> str:
-        hashed: str = await anyio.to_thread.run_sync(
-            self._context.hash, password, limiter=self._limiter
-        )
+        hashed: str = await self._run(self._context.hash, password)
         return hashed
 
     async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """Check a password; return (valid, new hash when the stored one is outdated)."""
         if hashed is None:
-            await anyio.to_thread.run_sync(
-                self._context.verify, password, self._dummy_hash, limiter=self._limiter
-            )
+            await self._run(self._context.verify, password, self._dummy_hash)
             return False, None
         try:
-            valid, new_hash = await anyio.to_thread.run_sync(
-                self._context.verify_and_update, password, hashed, limiter=self._limiter
-            )
+            valid, new_hash = await self._run(self._context.verify_and_update, password, hashed)
         except ValueError:  # e.g. an unknown hash format or a bcrypt input over 72 bytes
             return False, None
         return bool(valid), new_hash
+
+    def close(self) -> None:
+        """Let the threads go; the next hash starts new ones."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    async def _run(self, function: Callable[..., Any], *args: object) -> Any:  # noqa: ANN401
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=os.cpu_count() or 1, thread_name_prefix="password-hasher"
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
 
 async def get_password_hasher(request: Request) -> PasswordHasher:
