@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +133,49 @@ class PostgresServer:
         if _succeeds(status):
             stop = ["-D", str(self.data_dir), "-m", "fast", "-w", "stop"]
             _run(self.run_as, self.bin_dir / "pg_ctl", *stop)
+
+    def pause(self) -> None:
+        """Freeze the cluster: connections stay open and nothing answers, as on a hung host."""
+        postmaster = self._postmaster_pid()
+        # The postmaster first, so that no backend is forked after the walk below.
+        os.kill(postmaster, signal.SIGSTOP)
+        for pid in _descendants(postmaster):
+            _signal(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Thaw the cluster; harmless if it is running or `pause` stopped only part of it."""
+        postmaster = self._postmaster_pid()
+        for pid in [*_descendants(postmaster), postmaster]:
+            _signal(pid, signal.SIGCONT)
+
+    def _postmaster_pid(self) -> int:
+        lines = (self.data_dir / "postmaster.pid").read_text(encoding="utf-8").splitlines()
+        return int(lines[0])
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process under `root`, from the parent pids in /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8", errors="replace")
+        except OSError:  # exited since the listing
+            continue
+        # The command name is in parentheses and may hold spaces; the state and ppid follow.
+        ppid = int(fields.rpartition(")")[2].split()[1])
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found += below
+        pending += below
+    return found
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError):
+        os.kill(pid, sig)
 
 
 def _run(run_as: list[str], tool: Path, *args: str) -> None:

@@ -3,8 +3,9 @@
 One project (PostgreSQL, Redis, taskiq) is baked once per module, with its own PostgreSQL
 and Redis servers. `TestScaleOut` runs two API instances and a separate worker and checks
 that what the instances share (rate limits, refresh tokens, the read cache, the job queue)
-really is shared. `TestFaults` runs instances of its own, stops Redis or PostgreSQL under
-them and checks they degrade to 503 problem responses and recover once the server is back.
+really is shared. `TestFaults` runs instances of its own, stops Redis or PostgreSQL (or
+freezes PostgreSQL) under them and checks they degrade to 503 problem responses and recover
+once the server is back.
 
 Measured times are printed (`pytest -s` shows them) and repeated in assertion messages.
 """
@@ -55,9 +56,16 @@ LOGIN_LIMIT = 4
 # Small bounds for the fault instances, so an outage costs a request little time.
 DB_CONNECT_TIMEOUT_SECONDS = 2
 DB_POOL_TIMEOUT_SECONDS = 2
+DB_QUERY_TIMEOUT_SECONDS = 2
+# A query that times out costs a little more: SQLAlchemy then drops the connection, waiting
+# first for the server to acknowledge the cancel (asyncpg bounds this by the query timeout,
+# SQLAlchemy's graceful close by 2 s), and a hung server never does.
+CANCEL_WAIT_SECONDS = min(DB_QUERY_TIMEOUT_SECONDS, 2)
 REDIS_SOCKET_TIMEOUT_SECONDS = 0.5
 # What a 503 may take beyond the configured timeout (scheduling on a busy 2-core machine).
 TIMING_MARGIN_SECONDS = 3.0
+# The generated project's bound on its readiness check (health/router.py).
+READINESS_TIMEOUT_SECONDS = 3.0
 
 # Every client binds its own loopback address (Linux routes all of 127/8 to lo), so each
 # test has its own per-address rate-limit counters.
@@ -305,6 +313,19 @@ def _assert_problem(
 def _timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
     started = time.monotonic()
     response = call()
+    return response, time.monotonic() - started
+
+
+def _timed_answer(
+    call: Callable[[], httpx.Response], what: str, service: Service
+) -> tuple[httpx.Response, float]:
+    """Like `_timed`, but a request that gets no answer fails with the service's log."""
+    started = time.monotonic()
+    try:
+        response = call()
+    except httpx.TimeoutException:
+        elapsed = time.monotonic() - started
+        pytest.fail(f"{what}: no answer after {elapsed:.3f} s\n{service.tail()}")
     return response, time.monotonic() - started
 
 
@@ -564,6 +585,7 @@ def faulty(stack: Stack) -> Iterator[Faulty]:
     env = {
         "DB__CONNECT_TIMEOUT_SECONDS": str(DB_CONNECT_TIMEOUT_SECONDS),
         "DB__POOL_TIMEOUT_SECONDS": str(DB_POOL_TIMEOUT_SECONDS),
+        "DB__QUERY_TIMEOUT_SECONDS": str(DB_QUERY_TIMEOUT_SECONDS),
         "REDIS__SOCKET_TIMEOUT_SECONDS": str(REDIS_SOCKET_TIMEOUT_SECONDS),
     }
     group = Faulty(
@@ -650,6 +672,57 @@ class TestFaults:
         assert back.status_code == 200, (
             f"not recovered {recovery_time:.3f} s after Redis restart\n" + _describe(back, api)
         )
+
+    def test_database_hung_answers_503_in_bounded_time_and_recovers(
+        self, stack: Stack, faulty: Faulty
+    ) -> None:
+        # A hung server keeps its connections open and never answers: only the query and
+        # connect timeouts end a request, not a refused or reset connection. This runs before
+        # the stop/start test: a restart leaves dead pooled connections that cost a 503 each.
+        api = faulty.closed
+        tokens = _login(api, _new_account(api))
+        with api.client() as client:
+            client.headers.update(_bearer(tokens))
+            before = client.get("/items")
+            assert before.status_code == 200, _describe(before, api)  # a pooled connection
+            stack.postgres.pause()
+            try:
+                me, me_time = _timed_answer(lambda: client.get("/users/me"), "/users/me", api)
+                items, items_time = _timed_answer(lambda: client.get("/items"), "/items", api)
+                ready, ready_time = _timed_answer(lambda: api.health("ready"), "ready", api)
+                live, live_time = _timed_answer(lambda: api.health("live", timeout=5), "live", api)
+            finally:
+                stack.postgres.resume()
+            back, recovery_time = _wait_for(
+                lambda: client.get("/users/me"), 200, RECOVERY_TIMEOUT_SECONDS
+            )
+            items_after = client.get("/items")
+            ready_after = api.health("ready")
+        _report(
+            f"PostgreSQL hung: /users/me {me.status_code} in {me_time:.3f} s, /items "
+            f"{items.status_code} in {items_time:.3f} s, ready {ready.status_code} in "
+            f"{ready_time:.3f} s, live {live.status_code} in {live_time:.3f} s"
+        )
+        _report(f"PostgreSQL thawed: /users/me 200 after {recovery_time:.3f} s")
+
+        for response in (me, items):
+            _assert_problem(response, 503, api, code="service_unavailable")
+        # A pooled connection meets the query timeout, a new one the connect timeout.
+        query_time = DB_QUERY_TIMEOUT_SECONDS + CANCEL_WAIT_SECONDS
+        bound = max(query_time, DB_CONNECT_TIMEOUT_SECONDS) + TIMING_MARGIN_SECONDS
+        for what, elapsed in (("me", me_time), ("items", items_time)):
+            assert elapsed < bound, f"{what} took {elapsed:.3f} s (bound {bound:g})\n{api.tail()}"
+        assert ready.status_code == 503, _describe(ready, api)
+        assert ready.json()["checks"] == {"database": "unavailable", "redis": "ok"}, ready.text
+        ready_bound = READINESS_TIMEOUT_SECONDS + TIMING_MARGIN_SECONDS
+        assert ready_time < ready_bound, f"ready took {ready_time:.3f} s with the database hung"
+        assert live.status_code == 200, _describe(live, api)
+        assert back is not None, f"no answer after PostgreSQL thawed\n{api.tail()}"
+        assert back.status_code == 200, (
+            f"not recovered {recovery_time:.3f} s after PostgreSQL thawed\n" + _describe(back, api)
+        )
+        assert items_after.status_code == 200, _describe(items_after, api)
+        assert ready_after.status_code == 200, _describe(ready_after, api)
 
     def test_database_down_answers_503_in_bounded_time_and_recovers(
         self, stack: Stack, faulty: Faulty
