@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import lru_cache
 from typing import Annotated
 
 import structlog
@@ -26,6 +27,8 @@ from {{ cookiecutter.package_name }}.core.config import RateLimitSettings, Setti
 from {{ cookiecutter.package_name }}.core.errors import RateLimitedError, ServiceUnavailableError
 
 logger = structlog.get_logger(__name__)
+# Parsed once per notation, not on every request.
+_parse = lru_cache(maxsize=64)(parse_many)
 
 
 class RateLimiter:
@@ -50,7 +53,7 @@ class RateLimiter:
         if not self.enabled:
             return
         try:
-            for item in parse_many(getattr(self._settings, name)):
+            for item in _parse(getattr(self._settings, name)):
                 if not await self._strategy.hit(item, name, *keys):
                     stats = await self._strategy.get_window_stats(item, name, *keys)
                     raise RateLimitedError(max(1, math.ceil(stats.reset_time - time.time())))
