@@ -43,7 +43,7 @@ async def liveness() -> Liveness:
     responses={503: {"model": Readiness, "description": "A dependency is down"}},
 )
 async def readiness(request: Request, response: Response) -> Readiness:
-    """Whether the service can do useful work: its database{% if cookiecutter.use_redis == "yes" %} and Redis{% endif %} answer{% if cookiecutter.use_redis == "no" %}s{% endif %}."""
+    """Whether the service can do useful work: every server it depends on answers."""
     checks = {"database": await _check_database(request.app.state.engine)}
 {%- if cookiecutter.use_redis == "yes" %}
     checks["redis"] = "ok" if await redis_answers(request.app.state.redis) else "unavailable"
