@@ -38,6 +38,12 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-m", "not slow", *args)
 
 
+def _run_slow(session: nox.Session, test_file: str) -> None:
+    """One slow test file, with any arguments given after `--`."""
+    session.install("--group", "test")
+    session.run("pytest", "-m", "slow", f"tests/{test_file}", *session.posargs)
+
+
 def _bake_variants(session: nox.Session, database: str) -> None:
     """The slow variants of one database (ids start with its name): sync, lint, mypy, suite.
 
@@ -71,29 +77,25 @@ def bake_mysql(session: nox.Session) -> None:
 @nox.session(name="scale-out")
 def scale_out(session: nox.Session) -> None:
     """Run several instances of a generated project against shared servers."""
-    session.install("--group", "test")
-    session.run("pytest", "-m", "slow", "tests/test_scale_out.py", *session.posargs)
+    _run_slow(session, "test_scale_out.py")
 
 
 @nox.session(name="smoke")
 def smoke(session: nox.Session) -> None:
     """Serve a freshly generated project and use it over real HTTP."""
-    session.install("--group", "test")
-    session.run("pytest", "-m", "slow", "tests/test_smoke.py", *session.posargs)
+    _run_slow(session, "test_smoke.py")
 
 
 @nox.session(name="agent-docs")
 def agent_docs(session: nox.Session) -> None:
     """Bake projects and run every command their coding-agent files give."""
-    session.install("--group", "test")
-    session.run("pytest", "-m", "slow", "tests/test_agent_files.py", *session.posargs)
+    _run_slow(session, "test_agent_files.py")
 
 
 @nox.session(name="cruft")
 def cruft(session: nox.Session) -> None:
     """Update a generated project with `cruft update` and run its suite afterwards."""
-    session.install("--group", "test")
-    session.run("pytest", "-m", "slow", "tests/test_cruft.py", *session.posargs)
+    _run_slow(session, "test_cruft.py")
 
 
 @nox.session(name="bench")

@@ -43,7 +43,7 @@ from {{ cookiecutter.package_name }}.core.middleware import (
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter, rate_limit
 {%- if cookiecutter.use_redis == "yes" %}
 from {{ cookiecutter.package_name }}.core.redis_cache import RedisCache
-from {{ cookiecutter.package_name }}.core.redis_client import create_redis
+from {{ cookiecutter.package_name }}.core.redis_client import create_redis, rate_limit_storage
 {%- endif %}
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher
 {%- if cookiecutter.use_sentry == "yes" %}
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.password_hasher = PasswordHasher(settings)
 {%- if cookiecutter.use_redis == "yes" %}
     app.state.redis = create_redis(settings)
-    app.state.rate_limiter = RateLimiter(settings, app.state.redis)
+    app.state.rate_limiter = RateLimiter(settings, rate_limit_storage(app.state.redis))
 {%- if cookiecutter.task_queue == "taskiq" %}
     app.state.jobs = create_jobs(settings)
 {%- endif %}

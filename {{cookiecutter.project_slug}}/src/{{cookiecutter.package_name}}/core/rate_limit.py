@@ -10,18 +10,11 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, Request, params
 from limits import parse_many
-{%- if cookiecutter.use_redis == "yes" %}
-from limits.aio.storage import RedisStorage
-{%- else %}
 from limits.aio.storage import MemoryStorage
-{%- endif %}
 from limits.aio.storage import Storage as AsyncStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
-{%- if cookiecutter.use_redis == "yes" %}
-from redis.asyncio import Redis
-{%- endif %}
 
 from {{ cookiecutter.package_name }}.core.config import RateLimitSettings, Settings
 from {{ cookiecutter.package_name }}.core.errors import RateLimitedError, ServiceUnavailableError
@@ -32,17 +25,19 @@ _parse = lru_cache(maxsize=64)(parse_many)
 
 
 class RateLimiter:
-    """Counts hits per (limit name, key) in the storage named by the settings."""
+    """Counts hits per (limit name, key).
 
-{%- if cookiecutter.use_redis == "yes" %}
+    The counters live in RATE_LIMIT__STORAGE_URI when it is set, else in `default_storage`
+    (the service's Redis, when it has one), else in process memory.
+    """
 
-    def __init__(self, settings: Settings, redis: Redis) -> None:
-        self._storage = _storage(settings.rate_limit.storage_uri, redis)
-{%- else %}
-
-    def __init__(self, settings: Settings) -> None:
-        self._storage = _storage(settings.rate_limit.storage_uri)
-{%- endif %}
+    def __init__(self, settings: Settings, default_storage: AsyncStorage | None = None) -> None:
+        uri = settings.rate_limit.storage_uri
+        self._storage: AsyncStorage
+        if uri:
+            self._storage = _storage_from_uri(uri)
+        else:
+            self._storage = default_storage or MemoryStorage(wrap_exceptions=True)
         # Two counters per key and O(1) per hit, unlike a moving window's log of every hit.
         self._strategy = SlidingWindowCounterRateLimiter(self._storage)
         self._settings = settings.rate_limit
@@ -72,25 +67,7 @@ class RateLimiter:
         await self._storage.reset()
 
 
-{%- if cookiecutter.use_redis == "yes" %}
-
-
-def _storage(uri: str | None, redis: Redis) -> AsyncStorage:
-    if uri is None:
-        # The service's own Redis client: one connection pool for everything.
-        return RedisStorage(
-            "async+redis://",
-            implementation="redispy",
-            connection_pool=redis.connection_pool,  # type: ignore[arg-type] # passed through
-            wrap_exceptions=True,
-        )
-{%- else %}
-
-
-def _storage(uri: str | None) -> AsyncStorage:
-    if uri is None:
-        return MemoryStorage(wrap_exceptions=True)
-{%- endif %}
+def _storage_from_uri(uri: str) -> AsyncStorage:
     storage = storage_from_string(
         uri if uri.startswith("async+") else f"async+{uri}", wrap_exceptions=True
     )

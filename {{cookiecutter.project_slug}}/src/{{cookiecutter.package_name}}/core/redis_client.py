@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import structlog
+from limits.aio.storage import RedisStorage
+from limits.aio.storage import Storage as AsyncStorage
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -20,6 +22,16 @@ def create_redis(settings: Settings) -> Redis:
         max_connections=settings.redis.max_connections,
         # Drop connections that sat idle across a Redis restart before reusing them.
         health_check_interval=30,
+    )
+
+
+def rate_limit_storage(redis: Redis) -> AsyncStorage:
+    """Rate-limit counters in this Redis, through the client's own connection pool."""
+    return RedisStorage(
+        "async+redis://",
+        implementation="redispy",
+        connection_pool=redis.connection_pool,  # type: ignore[arg-type] # passed through
+        wrap_exceptions=True,
     )
 
 
