@@ -7,11 +7,13 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -19,6 +21,9 @@ from jose import JWTError, jwt
 from passlib.context import CryptContext
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+
+# Distinct tokens whose verified claims are kept (see `_verified_claims`).
+VERIFIED_TOKENS_CACHED = 1024
 
 
 class TokenType(StrEnum):
@@ -127,32 +132,14 @@ def create_token(
 
 def decode_token(settings: Settings, token: str, *, expected_type: TokenType) -> TokenClaims:
     """Verify signature, algorithm, issuer, audience, times and type, or raise."""
-    try:
-        claims = jwt.decode(
-            token,
-            settings.secret_key,
-            algorithms=[settings.auth.algorithm],
-            audience=settings.auth.audience,
-            issuer=settings.auth.issuer,
-            options={
-                "require_exp": True,
-                "require_iat": True,
-                "require_sub": True,
-                "require_jti": True,
-                "leeway": settings.auth.clock_skew_seconds,
-            },
-        )
-    except JWTError as error:
-        raise InvalidTokenError(str(error)) from error
-
-    # python-jose checks exp and nbf but not whether the token was issued in the future.
-    issued_at = claims["iat"]
-    if not isinstance(issued_at, int | float) or issued_at > time.time() + (
-        settings.auth.clock_skew_seconds
-    ):
-        msg = "the token is issued in the future"
-        raise InvalidTokenError(msg)
-
+    claims = _verified_claims(
+        token,
+        settings.secret_key,
+        settings.auth.algorithm,
+        audience=settings.auth.audience,
+        issuer=settings.auth.issuer,
+    )
+    _check_times(claims, leeway=settings.auth.clock_skew_seconds)
     subject, token_type, token_id = claims.get("sub"), claims.get("type"), claims.get("jti")
     if not isinstance(subject, str) or not subject:
         msg = "the subject must be a non-empty string"
@@ -169,6 +156,55 @@ def decode_token(settings: Settings, token: str, *, expected_type: TokenType) ->
         token_id=token_id,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
+
+
+# A client sends the same access token with every request until it expires, so each
+# token's signature is checked once. Its times are checked on every use (`_check_times`);
+# failures are not cached.
+@lru_cache(maxsize=VERIFIED_TOKENS_CACHED)
+def _verified_claims(
+    token: str, key: str, algorithm: str, *, audience: str, issuer: str
+) -> Mapping[str, Any]:
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
+            # Times are `_check_times`' job; python-jose would verify a claim it requires.
+            options={
+                "verify_exp": False,
+                "verify_nbf": False,
+                "require_sub": True,
+                "require_jti": True,
+            },
+        )
+    except JWTError as error:
+        raise InvalidTokenError(str(error)) from error
+    return MappingProxyType(claims)
+
+
+def _check_times(claims: Mapping[str, Any], *, leeway: int) -> None:
+    """Reject an expired token, or one not valid yet or issued in the future."""
+    now = time.time()
+    if _timestamp(claims, "exp") < now - leeway:
+        msg = "the token has expired"
+        raise InvalidTokenError(msg)
+    if _timestamp(claims, "nbf", default=0) > now + leeway:
+        msg = "the token is not valid yet"
+        raise InvalidTokenError(msg)
+    if _timestamp(claims, "iat") > now + leeway:
+        msg = "the token is issued in the future"
+        raise InvalidTokenError(msg)
+
+
+def _timestamp(claims: Mapping[str, Any], name: str, default: float | None = None) -> float:
+    value = claims.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"the {name} claim must be a number of seconds"
+        raise InvalidTokenError(msg)
+    return value
 
 
 def fingerprint(token_id: str) -> str:

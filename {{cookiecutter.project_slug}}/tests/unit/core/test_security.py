@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
 import pytest
 from jose import jwt
+from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.security import (
@@ -133,6 +135,9 @@ def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
         {"type": None},
         {"iat": datetime.now(UTC) + timedelta(minutes=5)},
         {"nbf": datetime.now(UTC) + timedelta(minutes=5)},
+        {"exp": None},
+        {"iat": None},
+        {"exp": "tomorrow"},
     ],
     ids=[
         "expired",
@@ -145,6 +150,9 @@ def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
         "no-type",
         "issued-in-future",
         "not-yet-valid",
+        "no-exp",
+        "no-iat",
+        "text-exp",
     ],
 )
 def test_invalid_claims_are_rejected(unit_settings: Settings, overrides: dict[str, object]) -> None:
@@ -161,6 +169,29 @@ def test_small_clock_skew_is_tolerated(unit_settings: Settings) -> None:
     )
 
     assert decode_token(unit_settings, token, expected_type=TokenType.ACCESS).subject == "someone"
+
+
+def test_token_is_rejected_once_it_expires_although_it_was_verified_before(
+    unit_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, issued = create_token(unit_settings, subject="user-1", token_type=TokenType.ACCESS)
+    decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
+    after_expiry = issued.expires_at.timestamp() + unit_settings.auth.clock_skew_seconds + 1
+    monkeypatch.setattr(time, "time", lambda: after_expiry)
+
+    with pytest.raises(InvalidTokenError, match="expired"):
+        decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
+
+
+def test_token_verified_under_one_key_is_rejected_under_another(unit_settings: Settings) -> None:
+    token, _ = create_token(unit_settings, subject="user-1", token_type=TokenType.ACCESS)
+    decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
+    rotated = unit_settings.model_copy(
+        update={"auth": unit_settings.auth.model_copy(update={"secret_key": SecretStr("k" * 64)})}
+    )
+
+    with pytest.raises(InvalidTokenError):
+        decode_token(rotated, token, expected_type=TokenType.ACCESS)
 
 
 def test_fingerprint_is_a_stable_sha256() -> None:
