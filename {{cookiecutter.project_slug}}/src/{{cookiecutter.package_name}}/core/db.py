@@ -197,12 +197,16 @@ async def commit(session: AsyncSession) -> None:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One unit of work per request: commit on success, roll back on any error."""
+    """One unit of work per request: commit on success, roll back on any error.
+
+    A read-only request has nothing to commit: its session is just closed.
+    """
     state = request.app.state
-    sessionmaker: async_sessionmaker[AsyncSession] = (
-        state.read_sessionmaker if request.method in READ_ONLY_METHODS else state.sessionmaker
-    )
-    async with sessionmaker() as session:
+    if request.method in READ_ONLY_METHODS:
+        async with state.read_sessionmaker() as session:
+            yield session
+        return
+    async with state.sessionmaker() as session:
         yield session
         await commit(session)
 
