@@ -23,19 +23,25 @@ async def list_items(
     """One page of the owner's items, newest first, and the owner's total.
 
     Plain rows, read-only: building and tracking an ORM object per item costs more than
-    the query.
+    the query. The total comes with each row as a window count, so a page is one query;
+    only a page past the end needs a second one to count.
     """
-    total = await session.scalar(
-        select(func.count()).select_from(Item).where(Item.owner_id == owner_id)
-    )
+    owned = Item.owner_id == owner_id
+    columns = [*Item.__table__.columns, func.count().over().label("total")]
     result = await session.execute(
-        select(*Item.__table__.columns)
-        .where(Item.owner_id == owner_id)
+        select(*columns)
+        .where(owned)
         .order_by(Item.created_at.desc(), Item.id)
         .limit(limit)
         .offset(offset)
     )
-    return result.all(), total or 0
+    rows = result.all()
+    if rows:
+        return rows, rows[0].total
+    if offset == 0:
+        return rows, 0
+    total = await session.scalar(select(func.count()).select_from(Item).where(owned))
+    return rows, total or 0
 
 
 async def create(

@@ -76,6 +76,24 @@ async def test_list_items_pages_own_items_only(
     assert body["items"][0]["owner_id"] == str(user.id)
 
 
+@pytest.mark.parametrize(("items", "offset"), [(3, 10), (0, 0)], ids=["past-the-end", "none"])
+async def test_list_items_counts_the_total_when_the_page_is_empty(
+    auth_client: httpx.AsyncClient,
+    app: FastAPI,
+    session: AsyncSession,
+    user: User,
+    items: int,
+    offset: int,
+) -> None:
+    for _ in range(items):
+        await create_item(session, user)
+
+    response = await auth_client.get(app.url_path_for("list_items"), params={"offset": offset})
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["items"], response.json()["total"]) == ([], items)
+
+
 async def test_list_items_defaults_to_20(
     auth_client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, user: User
 ) -> None:
