@@ -57,18 +57,35 @@ class HttpMetrics:
             registry=self.registry,
         )
         self.registry.register(DatabasePoolCollector(engine))
+        # Each series' handle, kept: looking one up by its labels costs more than updating it.
+        self._in_progress: dict[str, Gauge] = {}
+        self._answered: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def request_started(self, method: str) -> None:
-        self.in_progress.labels(_method_label(method)).inc()
+        self._in_progress_of(_method_label(method)).inc()
 
     def request_finished(
         self, method: str, route: str | None, status: int, duration_seconds: float
     ) -> None:
         method = _method_label(method)
-        self.in_progress.labels(method).dec()
-        labels = (method, route or UNMATCHED_ROUTE, str(status))
-        self.requests.labels(*labels).inc()
-        self.duration.labels(*labels).observe(duration_seconds)
+        self._in_progress_of(method).dec()
+        key = (method, route or UNMATCHED_ROUTE, status)
+        series = self._answered.get(key)
+        if series is None:
+            labels = (method, key[1], str(status))
+            series = self._answered[key] = (
+                self.requests.labels(*labels),
+                self.duration.labels(*labels),
+            )
+        requests, duration = series
+        requests.inc()
+        duration.observe(duration_seconds)
+
+    def _in_progress_of(self, method: str) -> Gauge:
+        gauge = self._in_progress.get(method)
+        if gauge is None:
+            gauge = self._in_progress[method] = self.in_progress.labels(method)
+        return gauge
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
