@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -82,14 +83,16 @@ class RequestContextMiddleware:
         finally:
             duration = time.perf_counter() - started_at
             route_path = self._route_template(scope)
-            # user_id joins this line through the context when the request was authenticated.
-            logger.info(
-                "request",
-                method=scope["method"],
-                path=route_path or scope["path"],
-                status=status_code,
-                duration_ms=round(duration * 1000, 2),
-            )
+            # Every request makes this call: skip building the line when INFO is off.
+            if logger.isEnabledFor(logging.INFO):
+                # user_id joins the line through the context when the request was authenticated.
+                logger.info(
+                    "request",
+                    method=scope["method"],
+                    path=route_path or scope["path"],
+                    status=status_code,
+                    duration_ms=round(duration * 1000, 2),
+                )
             if self.metrics:
                 self.metrics.request_finished(scope["method"], route_path, status_code, duration)
             structlog.contextvars.clear_contextvars()
