@@ -5,8 +5,8 @@
 Both apps run under uvicorn with uvloop and httptools, one worker, no access log, production
 settings (except HTTPS). Rate limits are raised for the run so the figures measure the work,
 not the limiter; one extra line measures the limiter's own cost. A third app, the floor
-(scripts/bench_floor.py), does the database endpoints' queries and JSON and nothing else: the
-service cannot beat it, so a target the floor misses is out of this stack's reach here. Needs
+(scripts/bench_floor.py), makes the database endpoints' queries and JSON and nothing else:
+the service cannot beat it, so a target the floor misses is out of this stack's reach. Needs
 `wrk` on PATH (`apt-get install wrk`). Results go to stdout as a table and to --output as JSON.
 
 Only the standard library is used here, so the service runs with its production
@@ -106,10 +106,22 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
             f"rate limits raised to {RAISED_LIMIT} except on the limiter line"
         ),
     )
-    bench = Bench(scratch, duration=args.duration, repeat=args.repeat, connections=args.connections)
+    # The bare app stays up all along: each run against it is paired with the run it bounds.
     with serve("scripts.bench_ceiling:app", env, _free_port()) as (bare, _, _):
-        bare_result = bench.measure("bare", f"{bare}/health/live")
-        report.bare_requests_per_second = bare_result.requests_per_second
+        bench = Bench(
+            scratch,
+            bare_url=f"{bare}/health/live",
+            duration=args.duration,
+            repeat=args.repeat,
+            connections=args.connections,
+        )
+        measure_service(bench, env, report)
+    report.bare_requests_per_second = round(statistics.median(bench.bare_runs), 1)
+    report.targets = check_targets(report)
+    return report
+
+
+def measure_service(bench: Bench, env: dict[str, str], report: Report) -> None:
     with serve(f"{PACKAGE}.main:app", env, _free_port()) as (base, pid, cold_start):
         report.cold_start_seconds = cold_start
         token = seed(base)
@@ -129,14 +141,8 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
             result = bench.measure(f"users_me_{label}", f"{base}{API}/users/me", token=token)
             report.measurements.append(result)
     for measurement in report.measurements:
-        measurement.ratio_to_bare = _ratio(measurement, report.bare_requests_per_second)
         if measurement.name in floors:
-            floor_measurement = floors[measurement.name]
-            measurement.floor_ratio_to_bare = _ratio(
-                floor_measurement, report.bare_requests_per_second
-            )
-    report.targets = check_targets(report)
-    return report
+            measurement.floor_ratio_to_bare = floors[measurement.name].ratio_to_bare
 
 
 def service_env(database_url: str) -> dict[str, str]:
@@ -253,11 +259,15 @@ def login(base: str) -> str:
 
 
 class Bench:
-    def __init__(self, scratch: Path, *, duration: int, repeat: int, connections: int) -> None:
+    def __init__(
+        self, scratch: Path, *, bare_url: str, duration: int, repeat: int, connections: int
+    ) -> None:
         self.scratch = scratch
+        self.bare_url = bare_url
         self.duration = duration
         self.repeat = repeat
         self.connections = connections
+        self.bare_runs: list[float] = []
 
     def service_reads(self, base: str, token: str) -> list[Measurement]:
         return [
@@ -293,20 +303,30 @@ class Bench:
         token: str | None = None,
         body: str | None = None,
         form: str | None = None,
-        connections: int | None = None,
     ) -> Measurement:
+        """`repeat` runs, each right after a run against the bare app.
+
+        On a shared machine whose speed drifts, the ratio within each pair is steadier than
+        the ratio of two medians taken minutes apart.
+        """
         script = self._script(name, token=token, body=body, form=form)
-        _wrk(url, script, duration=1, connections=connections or self.connections)  # warm-up
-        runs = [
-            _wrk(url, script, duration=self.duration, connections=connections or self.connections)
-            for _ in range(self.repeat)
-        ]
+        bare_script = self._script("bare")
+        _wrk(url, script, duration=1, connections=self.connections)  # warm-up
+        load = {"duration": self.duration, "connections": self.connections}
+        runs, ratios = [], []
+        for _ in range(self.repeat):
+            bare = _wrk(self.bare_url, bare_script, **load)
+            run = _wrk(url, script, **load)
+            self.bare_runs.append(bare.requests_per_second)
+            runs.append(run)
+            ratios.append(run.requests_per_second / bare.requests_per_second)
         return Measurement(
             name=name,
             requests_per_second=round(statistics.median(r.requests_per_second for r in runs), 1),
             p50_ms=round(statistics.median(r.p50_ms for r in runs), 2),
             p99_ms=round(statistics.median(r.p99_ms for r in runs), 2),
             errors=sum(r.errors for r in runs),
+            ratio_to_bare=round(statistics.median(ratios), 3),
         )
 
     def health_under_login(self, base: str) -> Measurement:
@@ -328,7 +348,7 @@ class Bench:
         load.join()
         return Measurement(
             name="health_while_login_hammered",
-            requests_per_second=result.requests_per_second,
+            requests_per_second=round(result.requests_per_second, 1),
             p50_ms=result.p50_ms,
             p99_ms=result.p99_ms,
             errors=result.errors,
@@ -448,10 +468,6 @@ def _recovery_seconds(base: str, token: str, stopped: float) -> float:
     return float("inf")
 
 
-def _ratio(measurement: Measurement, bare_requests_per_second: float) -> float:
-    return round(measurement.requests_per_second / bare_requests_per_second, 3)
-
-
 def _login_form() -> str:
     return f"username=bench%40example.com&password={PASSWORD.replace(' ', '+')}"
 
@@ -526,7 +542,8 @@ def _verdict(text: str, ok: bool) -> str:  # noqa: FBT001
 def print_report(report: Report) -> None:
     print(f"\nMachine: {report.machine}; database: {report.database}")
     print(f"Settings: {report.settings_note}")
-    print(f"Bare FastAPI ceiling: {report.bare_requests_per_second} req/s\n")
+    print(f"Bare FastAPI ceiling: {report.bare_requests_per_second} req/s (median of its runs)")
+    print("Ratios: the median over runs of each run's req/s over the bare run just before it\n")
     print(
         f"{'endpoint':32} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'ratio':>7} {'floor':>7} "
         f"{'errors':>7}"
