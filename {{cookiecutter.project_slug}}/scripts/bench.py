@@ -69,6 +69,7 @@ class Report:
     settings_note: str
     bare_requests_per_second: float = 0.0
     measurements: list[Measurement] = field(default_factory=list)
+    floors: list[Measurement] = field(default_factory=list)
     cold_start_seconds: float = 0.0
     rss_mb_after_run: float = 0.0
     overload: dict[str, float] = field(default_factory=dict)
@@ -140,6 +141,7 @@ def measure_service(bench: Bench, env: dict[str, str], report: Report) -> None:
             token = login(base)
             result = bench.measure(f"users_me_{label}", f"{base}{API}/users/me", token=token)
             report.measurements.append(result)
+    report.floors = list(floors.values())
     for measurement in report.measurements:
         if measurement.name in floors:
             measurement.floor_ratio_to_bare = floors[measurement.name].ratio_to_bare
