@@ -100,6 +100,6 @@ def cruft(session: nox.Session) -> None:
 
 @nox.session(name="bench")
 def bench(session: nox.Session) -> None:
-    """Benchmark a generated project against a bare FastAPI app (not run by default)."""
+    """Bake a project and benchmark it against a bare FastAPI app (not run by default)."""
     session.install("--group", "test")
-    session.run("python", "-m", "tests.bench_runner", *session.posargs)
+    session.run("python", "-m", "tests.bench", *session.posargs)

@@ -57,16 +57,3 @@ def tests(session: nox.Session) -> None:
     """Run the test suite with coverage."""
     _sync(session)
     session.run("pytest", *session.posargs)
-
-
-@nox.session
-def bench(session: nox.Session) -> None:
-    """Benchmark the service against a bare FastAPI app (needs wrk; not run by default)."""
-    session.run_install(
-        "uv",
-        "sync",
-        "--no-dev",
-        "--compile-bytecode",
-        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
-    )
-    session.run("python", "scripts/bench.py", *session.posargs)

@@ -1,9 +1,12 @@
-"""Run the generated project's benchmark on a freshly baked default project.
+"""Benchmark a freshly baked default project with harness.py, run by the project's interpreter.
 
     uvx nox -s bench [-- --database postgresql] [--duration 5] [--repeat 3]
 
-Installs wrk with apt-get when it is missing (as root), starts PostgreSQL on loopback when
-asked, and writes the JSON report to bench-results/<database>.json.
+Bakes the default project (with the database asked for), installs its production
+dependencies (`uv sync --no-dev`), and runs harness.py, which serves the project, the ceiling
+and the floor from that environment. Installs wrk with apt-get when it is missing (as root),
+starts PostgreSQL on loopback when asked, and writes the JSON report to
+bench-results/<database>.json.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from cookiecutter.main import cookiecutter
 
 from tests.servers import postgres_server
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+HARNESS = Path(__file__).resolve().with_name("harness.py")
+TEMPLATE_DIR = Path(__file__).resolve().parents[2]
 RESULTS_DIR = TEMPLATE_DIR / "bench-results"
 
 
@@ -31,6 +35,14 @@ def ensure_wrk() -> None:
         sys.exit("error: wrk is not installed; run: sudo apt-get install wrk")
     subprocess.run(["apt-get", "update", "-qq"], check=True)
     subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+
+
+def package_name(project: Path) -> str:
+    """The baked project's import name: the one package under src/."""
+    (package,) = (
+        path.name for path in (project / "src").iterdir() if (path / "__init__.py").exists()
+    )
+    return package
 
 
 def main() -> int:
@@ -51,12 +63,15 @@ def main() -> int:
                 output_dir=scratch,
             )
         )
-        env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+        # The project gets its own .venv: nox points UV_PROJECT_ENVIRONMENT at its session's.
+        outside = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
+        env = {key: value for key, value in os.environ.items() if key not in outside}
         # Production dependencies only, compiled as a deployment would have them.
         sync = ["uv", "sync", "--no-dev", "--compile-bytecode", "--quiet"]
         subprocess.run(sync, cwd=project, env=env, check=True)
         command = [
-            "uv", "run", "--no-dev", "python", "scripts/bench.py",
+            "uv", "run", "--project", str(project), "--no-dev", "python", str(HARNESS),
+            "--package", package_name(project),
             "--duration", args.duration, "--repeat", args.repeat, "--output", str(output),
         ]  # fmt: skip
         if args.database == "postgresql":

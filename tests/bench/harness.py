@@ -1,12 +1,15 @@
-"""Load-test this service with wrk, side by side with a bare FastAPI app (the ceiling).
+"""Load-test a generated service with wrk, side by side with a bare FastAPI app (the ceiling).
 
-    uv run python scripts/bench.py [--database-url URL] [--duration 5] [--repeat 3]
+    uv run --project <generated project> --no-dev python tests/bench/harness.py \
+        [--package my_service] [--database-url URL] [--duration 5] [--repeat 3]
 
-Both apps run under uvicorn with uvloop and httptools, one worker, no access log, production
-settings (except HTTPS). Rate limits are raised for the run so the figures measure the work,
-not the limiter; one extra line measures the limiter's own cost. A third app, the floor
-(scripts/bench_floor.py), makes the database endpoints' queries and JSON and nothing else:
-the service cannot beat it, so a target the floor misses is out of this stack's reach. Needs
+`uvx nox -s bench` bakes a project and runs this with the project's interpreter (see
+__main__.py beside it). Both apps run under uvicorn with uvloop and httptools, one worker, no
+access log, production settings (except HTTPS). Rate limits are raised for the run so the
+figures measure the work, not the limiter; one extra line measures the limiter's own cost. A
+third app, the floor (floor.py), makes the database endpoints' queries and JSON and nothing
+else: the service cannot beat it, so a target the floor misses is out of this stack's reach.
+The ceiling and the floor are served from this file's folder (uvicorn's --app-dir). Needs
 `wrk` on PATH (`apt-get install wrk`). Results go to stdout as a table and to --output as JSON.
 
 Only the standard library is used here, so the service runs with its production
@@ -35,10 +38,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-PACKAGE = "{{ cookiecutter.package_name }}"
+# The ceiling's and the floor's modules (ceiling.py, floor.py) are imported from here.
+APP_DIR = Path(__file__).resolve().parent
 API = "/api/v1"
 RAISED_LIMIT = "100000000/minute"
-PASSWORD = "benchmark password 1"
+PASSWORD = "benchmark password 1"  # noqa: S105 (a throwaway user in a scratch database)
 ITEM_BODY = '{"title": "bench"}'
 # (name, target) pairs checked at the end; ratios are to the bare app's requests/s.
 RATIO_TARGETS = {"health": 0.70, "users_me": 0.15, "items_list_100": 0.06, "items_create": 0.08}
@@ -57,7 +61,7 @@ class Measurement:
     p99_ms: float
     errors: int
     ratio_to_bare: float | None = None
-    # The same work without the service around it (scripts/bench_floor.py).
+    # The same work without the service around it (floor.py).
     floor_ratio_to_bare: float | None = None
     note: str = ""
 
@@ -78,6 +82,7 @@ class Report:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--package", default="my_service", help="the service's import name")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--repeat", type=int, default=3, help="wrk runs per endpoint")
@@ -98,7 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(scratch: Path, args: argparse.Namespace) -> Report:
     database_url = args.database_url or f"sqlite+aiosqlite:///{scratch / 'bench.db'}"
     env = service_env(database_url)
-    subprocess.run([sys.executable, "-m", PACKAGE, "migrate"], env=env, check=True)
+    subprocess.run([sys.executable, "-m", args.package, "migrate"], env=env, check=True)
+    floor_env = {**env, "BENCH_PACKAGE": args.package}
+    # Fail now, not minutes in, when the floor no longer matches the service's modules.
+    floor_check = [sys.executable, "-c", "import floor"]
+    subprocess.run(floor_check, env=floor_env, cwd=APP_DIR, check=True)
     report = Report(
         machine=f"{os.cpu_count()} cores (shared; figures are noisy, ratios matter)",
         database=database_url.split("://", 1)[0],
@@ -108,7 +117,7 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
         ),
     )
     # The bare app stays up all along: each run against it is paired with the run it bounds.
-    with serve("scripts.bench_ceiling:app", env, _free_port()) as (bare, _, _):
+    with serve("ceiling:app", env, _free_port()) as (bare, _, _):
         bench = Bench(
             scratch,
             bare_url=f"{bare}/health/live",
@@ -116,19 +125,21 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
             repeat=args.repeat,
             connections=args.connections,
         )
-        measure_service(bench, env, report)
+        measure_service(bench, args.package, env, floor_env, report)
     report.bare_requests_per_second = round(statistics.median(bench.bare_runs), 1)
     report.targets = check_targets(report)
     return report
 
 
-def measure_service(bench: Bench, env: dict[str, str], report: Report) -> None:
-    with serve(f"{PACKAGE}.main:app", env, _free_port()) as (base, pid, cold_start):
+def measure_service(
+    bench: Bench, package: str, env: dict[str, str], floor_env: dict[str, str], report: Report
+) -> None:
+    with serve(f"{package}.main:app", env, _free_port()) as (base, pid, cold_start):
         report.cold_start_seconds = cold_start
         token = seed(base)
         report.measurements += bench.service_reads(base, token)
         # Before anything creates more items: both list the same 100.
-        with serve("scripts.bench_floor:app", env, _free_port()) as (floor, _, _):
+        with serve("floor:app", floor_env, _free_port()) as (floor, _, _):
             floors = bench.floor_endpoints(floor, user_id(base, token))
         report.measurements += bench.service_writes(base, token)
         report.measurements.append(bench.health_under_login(base))
@@ -137,7 +148,7 @@ def measure_service(bench: Bench, env: dict[str, str], report: Report) -> None:
     limited_env = {**env, "RATE_LIMIT__DEFAULT": "100000/second"}
     unlimited_env = {**env, "RATE_LIMIT__ENABLED": "false"}
     for label, variant_env in (("limiter_on", limited_env), ("limiter_off", unlimited_env)):
-        with serve(f"{PACKAGE}.main:app", variant_env, _free_port()) as (base, _, _):
+        with serve(f"{package}.main:app", variant_env, _free_port()) as (base, _, _):
             token = login(base)
             result = bench.measure(f"users_me_{label}", f"{base}{API}/users/me", token=token)
             report.measurements.append(result)
@@ -166,7 +177,8 @@ def service_env(database_url: str) -> dict[str, str]:
 def serve(app: str, env: dict[str, str], port: int) -> Iterator[tuple[str, int, float]]:
     """Run `app` under uvicorn; yield its base URL, pid and cold-start time."""
     command = [
-        sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+        sys.executable, "-m", "uvicorn", app, "--app-dir", str(APP_DIR),
+        "--host", "127.0.0.1", "--port", str(port),
         "--workers", "1", "--loop", "uvloop", "--http", "httptools",
         "--no-access-log", "--no-server-header", "--log-level", "warning",
     ]  # fmt: skip
@@ -231,7 +243,7 @@ def seed(base: str) -> str:
     token = login(base)
     _, page = http("GET", f"{base}{API}/items?limit=1", token=token)
     existing = page["total"]
-    assert isinstance(existing, int)  # noqa: S101
+    assert isinstance(existing, int)
     for number in range(existing, 100):
         status, _ = http(
             "POST", f"{base}{API}/items", body={"title": f"item {number}"}, token=token
@@ -487,7 +499,7 @@ def _rss_mb(pid: int) -> float:
 
 
 def _free_port() -> int:
-    import socket  # noqa: PLC0415
+    import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -537,7 +549,7 @@ def check_targets(report: Report) -> dict[str, str]:
     return results
 
 
-def _verdict(text: str, ok: bool) -> str:  # noqa: FBT001
+def _verdict(text: str, ok: bool) -> str:
     return f"{text}: {'met' if ok else 'MISSED'}"
 
 
@@ -557,7 +569,10 @@ def print_report(report: Report) -> None:
             f"{m.name:32} {m.requests_per_second:>10} {m.p50_ms:>9} {m.p99_ms:>9} "
             f"{ratio:>7} {floor:>7} {m.errors:>7}"
         )
-    print("(floor: the same database and JSON work alone, scripts/bench_floor.py)")
+    print("(floor: the same database and JSON work alone, tests/bench/floor.py)")
+    for bound in report.floors:
+        if bound.errors:
+            print(f"WARNING: {bound.name} had {bound.errors} errors; its figure bounds nothing")
     print(f"\nCold start: {report.cold_start_seconds:.2f} s", end="; ")
     print(f"RSS after run: {report.rss_mb_after_run} MB")
     print(f"Overload (64 connections on login, 10 s): {report.overload}")
