@@ -19,12 +19,12 @@ FEATURE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
     ("ci", "github"): (".github",),
     ("ci", "gitlab"): (".gitlab-ci.yml",),
     ("use_redis", "yes"): (
-        "src/{package_name}/auth/redis_store.py",
         "src/{package_name}/core/redis_cache.py",
         "src/{package_name}/core/redis_client.py",
         "tests/integration/core/test_redis.py",
     ),
     ("task_queue", "taskiq"): (
+        "src/{package_name}/core/job_queue.py",
         "src/{package_name}/tasks",
         "tests/integration/tasks",
     ),

@@ -10,6 +10,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -21,7 +22,13 @@ from redis.exceptions import RedisError
 {%- endif %}
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from {{ cookiecutter.package_name }}.cli import alembic_config
 from {{ cookiecutter.package_name }}.core.config import (
@@ -31,7 +38,8 @@ from {{ cookiecutter.package_name }}.core.config import (
     RateLimitSettings,
     Settings,
 )
-from {{ cookiecutter.package_name }}.core.db import commit, create_engine, get_session
+from {{ cookiecutter.package_name }}.core.db import ReadSession, create_engine
+from {{ cookiecutter.package_name }}.core.resources import Resources, bind_resources, resources_of
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher, TokenType, create_token
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.users.models import Role, User
@@ -137,21 +145,42 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session inside an outer transaction that is rolled back after the test.
-
-    The app's commits only release savepoints, so nothing a test writes survives it.
-    """
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
     async with engine.connect() as connection:
         transaction = await connection.begin()
-        session = AsyncSession(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
         try:
-            yield session
+            yield connection
         finally:
-            await session.close()
             await transaction.rollback()
+
+
+@pytest.fixture
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """The test's own session, in the outer transaction: nothing it writes survives the test."""
+    session = AsyncSession(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+def on_connection(resources: Resources, connection: AsyncConnection) -> Resources:
+    """`resources` whose sessions join the test's connection: their commits release savepoints."""
+    return replace(
+        resources,
+        sessionmaker=async_sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ),
+        read_sessionmaker=async_sessionmaker(
+            bind=connection,
+            class_=ReadSession,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+        ),
+    )
 
 
 @asynccontextmanager
@@ -171,21 +200,18 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture
-async def app(settings: Settings, session: AsyncSession) -> AsyncIterator[FastAPI]:
-    """The app on the test database; every request shares the test's session."""
-    app = create_app(settings)
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        try:
-            yield session
-            await commit(session)
-        except Exception:
-            await session.rollback()
-            raise
-
-    app.dependency_overrides[get_session] = test_session
+@asynccontextmanager
+async def serving(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[FastAPI]:
+    """Run `app`'s lifespan, with every request's session joined to the test's transaction."""
     async with app.router.lifespan_context(app):
+        bind_resources(app, on_connection(resources_of(app), connection))
+        yield app
+
+
+@pytest.fixture
+async def app(settings: Settings, connection: AsyncConnection) -> AsyncIterator[FastAPI]:
+    """The app on the test database."""
+    async with serving(create_app(settings), connection) as app:
         yield app
 
 

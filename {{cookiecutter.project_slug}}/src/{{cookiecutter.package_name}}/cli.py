@@ -24,8 +24,7 @@ from taskiq.cli.worker.run import run_worker
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.core.config import PLACEHOLDER_SECRET, Settings, get_settings
-from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
-from {{ cookiecutter.package_name }}.core.security import PasswordHasher
+from {{ cookiecutter.package_name }}.core.resources import open_resources
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.models import Role
@@ -35,7 +34,7 @@ ENV_FILE = Path(".env")
 ENV_EXAMPLE_FILE = Path(".env.example")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 {%- if cookiecutter.task_queue == "taskiq" %}
-JOBS_MODULE = "{{ cookiecutter.package_name }}.tasks.broker"
+JOBS_MODULE = "{{ cookiecutter.package_name }}.tasks.worker"
 {%- endif %}
 
 
@@ -185,18 +184,15 @@ def _prompt_password() -> str:
 
 
 async def _create_superuser(settings: Settings, data: UserCreate) -> None:
-    hashed_password = await PasswordHasher(settings).hash(data.password)
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine).begin() as session:
+    async with open_resources(settings) as resources:
+        hashed_password = await resources.password_hasher.hash(data.password)
+        async with resources.sessionmaker.begin() as session:
             if await users_service.get_by_email(session, email=data.email) is not None:
                 msg = f"a user with email {data.email} already exists"
                 raise CommandError(msg)
             await users_service.create(
                 session, email=data.email, hashed_password=hashed_password, role=Role.ADMIN
             )
-    finally:
-        await engine.dispose()
 
 
 def openapi_command(args: argparse.Namespace, settings: Settings) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from {{ cookiecutter.package_name }}.core.resources import resources_of
 from {{ cookiecutter.package_name }}.users.models import User
 
 COMPARED_FIELDS = ("type", "title", "status", "detail", "code")
@@ -18,7 +19,7 @@ COMPARED_FIELDS = ("type", "title", "status", "detail", "code")
 def hash_checks(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records every password check the app's hasher performs (which path, not the secret)."""
     checks: list[str] = []
-    context = app.state.password_hasher._context
+    context = resources_of(app).password_hasher._context
 
     def record(name: str, check: Callable[..., Any]) -> Callable[..., Any]:
         def recorded(*args: Any, **kwargs: Any) -> Any:

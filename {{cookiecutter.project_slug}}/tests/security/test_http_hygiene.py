@@ -14,7 +14,7 @@ from {{ cookiecutter.package_name }}.core.config import (
     Settings,
 )
 from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import client_for, make_settings
+from tests.conftest import make_settings, running
 
 STRONG_SECRET = "s" * 48
 
@@ -46,7 +46,7 @@ async def test_hsts_in_production_over_https(database_url: str) -> None:
         auth=AuthSettings(secret_key=STRONG_SECRET),
     )
     app = create_app(settings)
-    async with client_for(app) as client:
+    async with running(app) as client:
         over_http = await client.get("/health/live")
         over_https = await client.get("https://testserver/health/live")
 
@@ -62,7 +62,7 @@ async def test_preflight_from_unknown_origin_is_not_granted(database_url: str) -
         )
     )
     preflight = {"Access-Control-Request-Method": "POST", "Origin": "https://evil.example.com"}
-    async with client_for(app) as client:
+    async with running(app) as client:
         response = await client.options("/api/v1/items", headers=preflight)
 
     assert response.status_code == 400

@@ -8,12 +8,11 @@ from contextlib import asynccontextmanager
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from {{ cookiecutter.package_name }}.core.config import LogSettings
-from {{ cookiecutter.package_name }}.core.db import get_session
 from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import TEST_SECRET_KEY, client_for, make_settings
+from tests.conftest import TEST_SECRET_KEY, client_for, make_settings, serving
 
 EMAIL = "log-hygiene@example.com"
 PASSWORD = "first secret passphrase 7Q"
@@ -23,26 +22,20 @@ ITEM_BODY = "body text that must stay out of logs"
 
 
 @asynccontextmanager
-async def _debug_app(database_url: str, session: AsyncSession) -> AsyncIterator[FastAPI]:
-    """The app at DEBUG level with JSON lines, sharing the test's session.
+async def _debug_app(database_url: str, connection: AsyncConnection) -> AsyncIterator[FastAPI]:
+    """The app at DEBUG level with JSON lines, on the test's transaction.
 
     Built inside the test, so its log handler writes to the stdout `capsys` captures.
     """
     app = create_app(make_settings(database_url, log=LogSettings(level="DEBUG", json_format=True)))
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-        await session.commit()
-
-    app.dependency_overrides[get_session] = test_session
-    async with app.router.lifespan_context(app):
+    async with serving(app, connection):
         yield app
 
 
 async def test_full_auth_flow_logs_no_secret(
-    database_url: str, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+    database_url: str, connection: AsyncConnection, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async with _debug_app(database_url, session) as app, client_for(app) as client:
+    async with _debug_app(database_url, connection) as app, client_for(app) as client:
         registered = await client.post(
             app.url_path_for("register"), json={"email": EMAIL, "password": PASSWORD}
         )
@@ -98,9 +91,9 @@ async def test_full_auth_flow_logs_no_secret(
 
 
 async def test_access_lines_name_the_user_once_authenticated(
-    database_url: str, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+    database_url: str, connection: AsyncConnection, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async with _debug_app(database_url, session) as app, client_for(app) as client:
+    async with _debug_app(database_url, connection) as app, client_for(app) as client:
         await client.post(app.url_path_for("register"), json={"email": EMAIL, "password": PASSWORD})
         login = await client.post(
             app.url_path_for("login"), data={"username": EMAIL, "password": PASSWORD}

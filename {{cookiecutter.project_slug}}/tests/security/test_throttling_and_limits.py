@@ -8,35 +8,36 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from {{ cookiecutter.package_name }}.core.config import AppSettings, Environment, RateLimitSettings
-from {{ cookiecutter.package_name }}.core.db import get_session
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.users.models import User
-from tests.conftest import make_settings
+from tests.conftest import make_settings, serving
 from tests.factories.users import DEFAULT_PASSWORD
 
 GENEROUS = "1000/minute"
 
 
-def _limited_app(database_url: str, session: AsyncSession, **limits: str) -> FastAPI:
+def _limited_app(database_url: str, **limits: str) -> FastAPI:
     values = dict.fromkeys(("default", "login", "registration", "refresh", "account"), GENEROUS)
-    app = create_app(
+    return create_app(
         make_settings(database_url, rate_limit=RateLimitSettings(**{**values, **limits}))
     )
-    app.dependency_overrides[get_session] = lambda: session
-    return app
 
 
 @asynccontextmanager
-async def _client(app: FastAPI, address: str = "203.0.113.7") -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-    ):
+async def _client(
+    app: FastAPI, connection: AsyncConnection, address: str = "203.0.113.7"
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(app, connection), _client_from(app, address) as client:
         yield client
+
+
+def _client_from(app: FastAPI, address: str) -> httpx.AsyncClient:
+    """A client whose requests come from `address`, for an app already serving."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 async def _login(client: httpx.AsyncClient, app: FastAPI, email: str, password: str) -> int:
@@ -47,10 +48,10 @@ async def _login(client: httpx.AsyncClient, app: FastAPI, email: str, password: 
 
 
 async def test_login_brute_force_from_one_address_gets_429(
-    database_url: str, session: AsyncSession, user: User
+    database_url: str, connection: AsyncConnection, user: User
 ) -> None:
-    app = _limited_app(database_url, session, login="5/minute")
-    async with _client(app) as client:
+    app = _limited_app(database_url, login="5/minute")
+    async with _client(app, connection) as client:
         attempts = [await _login(client, app, f"guess{n}@example.com", "guess") for n in range(5)]
         blocked = await client.post(
             app.url_path_for("login"), data={"username": user.email, "password": DEFAULT_PASSWORD}
@@ -63,22 +64,23 @@ async def test_login_brute_force_from_one_address_gets_429(
 
 
 async def test_login_brute_force_on_one_account_from_many_addresses_gets_429(
-    database_url: str, session: AsyncSession, user: User
+    database_url: str, connection: AsyncConnection, user: User
 ) -> None:
-    app = _limited_app(database_url, session, account="3/minute")
+    app = _limited_app(database_url, account="3/minute")
     statuses = []
-    for n in range(4):
-        async with _client(app, address=f"198.51.100.{n + 1}") as client:
-            statuses.append(await _login(client, app, user.email.upper(), "wrong guess"))
+    async with serving(app, connection):
+        for n in range(4):
+            async with _client_from(app, f"198.51.100.{n + 1}") as client:
+                statuses.append(await _login(client, app, user.email.upper(), "wrong guess"))
 
     assert statuses == [401, 401, 401, 429]
 
 
 async def test_registration_is_throttled_per_address(
-    database_url: str, session: AsyncSession
+    database_url: str, connection: AsyncConnection
 ) -> None:
-    app = _limited_app(database_url, session, registration="2/hour")
-    async with _client(app) as client:
+    app = _limited_app(database_url, registration="2/hour")
+    async with _client(app, connection) as client:
         statuses = [
             (
                 await client.post(
@@ -93,10 +95,10 @@ async def test_registration_is_throttled_per_address(
 
 
 async def test_default_limit_applies_to_every_api_route(
-    database_url: str, session: AsyncSession, user_token: str
+    database_url: str, connection: AsyncConnection, user_token: str
 ) -> None:
-    app = _limited_app(database_url, session, default="2/minute")
-    async with _client(app) as client:
+    app = _limited_app(database_url, default="2/minute")
+    async with _client(app, connection) as client:
         client.headers["Authorization"] = f"Bearer {user_token}"
         statuses = [
             (await client.get(app.url_path_for("list_items"))).status_code for _ in range(3)
@@ -121,13 +123,12 @@ async def test_body_over_the_limit_is_413_before_parsing(
 
 
 async def test_streamed_body_over_the_limit_is_413(
-    database_url: str, session: AsyncSession, user_token: str
+    database_url: str, connection: AsyncConnection, user_token: str
 ) -> None:
     settings = make_settings(
         database_url, app=AppSettings(environment=Environment.TEST, max_body_bytes=2048)
     )
     app = create_app(settings)
-    app.dependency_overrides[get_session] = lambda: session
 
     async def chunks() -> AsyncIterator[bytes]:
         yield b'{"title": "'
@@ -135,7 +136,7 @@ async def test_streamed_body_over_the_limit_is_413(
             yield b"x" * 1024
         yield b'"}'
 
-    async with _client(app) as client:
+    async with _client(app, connection) as client:
         response = await client.post(
             app.url_path_for("create_item"),
             content=chunks(),

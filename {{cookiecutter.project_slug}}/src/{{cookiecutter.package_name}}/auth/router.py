@@ -7,10 +7,13 @@ from fastapi import APIRouter, Response, status
 from {{ cookiecutter.package_name }}.auth import service
 from {{ cookiecutter.package_name }}.auth.dependencies import RefreshTokenStoreDep
 from {{ cookiecutter.package_name }}.auth.schemas import LoginFormDep, RefreshRequest, TokenPair
-from {{ cookiecutter.package_name }}.core.config import SettingsDep
-from {{ cookiecutter.package_name }}.core.db import SessionDep
-from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiterDep, rate_limit
-from {{ cookiecutter.package_name }}.core.security import PasswordHasherDep
+from {{ cookiecutter.package_name }}.core.dependencies import (
+    PasswordHasherDep,
+    RateLimiterDep,
+    SessionDep,
+    SettingsDep,
+    rate_limit,
+)
 from {{ cookiecutter.package_name }}.users.models import User
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate, UserRead
 

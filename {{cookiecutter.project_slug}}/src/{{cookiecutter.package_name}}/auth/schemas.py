@@ -26,21 +26,20 @@ class TokenPair(BaseModel):
 class LoginForm:
     username: str
     password: str
-    grant_type: str | None
-    scopes: list[str]
 
 
 async def login_form(
     username: Annotated[str, Form(min_length=1, max_length=EMAIL_MAX_LENGTH)],
     password: Annotated[str, Form(min_length=1, max_length=PASSWORD_MAX_LENGTH)],
-    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
-    scope: Annotated[str, Form(max_length=1000)] = "",
+    # OAuth2's other fields, validated for clients that send them; the service has no scopes.
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,  # noqa: ARG001 - validated only
+    scope: Annotated[str, Form(max_length=1000)] = "",  # noqa: ARG001 - validated only
 ) -> LoginForm:
     """The OAuth2 password form, with every field bounded (Swagger's Authorize uses it).
 
     A function, not a class, because FastAPI runs a class's `__init__` in a worker thread.
     """
-    return LoginForm(username, password, grant_type, scope.split())
+    return LoginForm(username, password)
 
 
 LoginFormDep = Annotated[LoginForm, Depends(login_form)]

@@ -46,8 +46,7 @@ async def authenticate(
     if user is None or not valid or not user.is_active:
         raise InvalidCredentialsError
     if new_hash is not None:
-        session.add(user)
-        await users_service.update(session, user, hashed_password=new_hash)
+        await users_service.update(session, user, changes={"hashed_password": new_hash})
     return user
 
 
@@ -86,7 +85,7 @@ async def user_from_token(
         user_id = uuid.UUID(claims.subject)
     except (security.InvalidTokenError, ValueError) as error:
         raise InvalidTokenError from error
-    user = await users_service.get(session, user_id)
+    user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise InvalidTokenError
     return user, claims

@@ -1,10 +1,8 @@
 """Server-side record of refresh tokens: rotation, reuse detection and revocation.
 
 `RefreshTokenStore` is the interface the auth service uses; `DatabaseRefreshTokenStore`
-keeps the records in the database, in the request's unit of work.
-{%- if cookiecutter.use_redis == "yes" %} `RedisRefreshTokenStore`
-(in `redis_store`) keeps them in Redis.
-{%- endif %}
+keeps the records in the database, in the request's unit of work, where no cache pressure
+can evict them.
 """
 
 from __future__ import annotations

@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from fastapi import Depends, Request
 from limits import parse_many
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,35 +65,25 @@ class DatabaseSettings(BaseModel):
 
 class AuthSettings(BaseModel):
     secret_key: SecretStr | None = None
-    # HMAC only: the key is a shared secret, so public-key algorithms make no sense here.
-    algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     issuer: str = "{{ cookiecutter.project_slug }}"
     audience: str = "{{ cookiecutter.project_slug }}"
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=60)
-{%- if cookiecutter.use_redis == "yes" %}
-    # Where refresh tokens are recorded: Redis is shared by every instance and expires
-    # records itself; the database works too, with the purge job deleting expired rows.
-    session_store: Literal["redis", "database"] = "redis"
-{%- endif %}
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     # Tolerated clock difference when checking exp, nbf and iat.
     clock_skew_seconds: int = Field(default=10, ge=0, le=300)
     # OWASP minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
     argon2_memory_kib: int = Field(default=19_456, ge=8_192)
     argon2_time_cost: int = Field(default=2, ge=1)
-    argon2_parallelism: int = Field(default=1, ge=1)
 
 
 class RateLimitSettings(BaseModel):
     """Every limit of the API, in the `limits` notation ("10/minute", "100/hour;1000/day")."""
-
-    enabled: bool = True
-{%- if cookiecutter.use_redis == "yes" %}
-    # Unset: the service's Redis (REDIS_URL), shared by every instance.
+{% if cookiecutter.use_redis == "yes" %}
+    # The counters live in the service's Redis, shared by every instance.
 {%- else %}
-    # Unset: in-process memory, which each instance counts on its own.
+    # The counters live in process memory: each instance counts on its own.
 {%- endif %}
-    storage_uri: str | None = None
+    enabled: bool = True
     # When the storage fails: "allow" serves the request and logs an error (fail open),
     # "deny" answers 503 (fail closed).
     on_storage_error: Literal["allow", "deny"] = "allow"
@@ -128,7 +117,6 @@ class RedisSettings(BaseModel):
 class CacheSettings(BaseModel):
     """The read cache in Redis; writes invalidate it, the TTL bounds what a missed one costs."""
 
-    enabled: bool = True
     ttl_seconds: int = Field(default=60, ge=1)
 {%- endif %}
 {%- if cookiecutter.task_queue == "taskiq" %}
@@ -152,9 +140,8 @@ class LogSettings(BaseModel):
 
 
 class MetricsSettings(BaseModel):
-    """Prometheus metrics at /metrics: on by default, optionally behind a bearer token."""
+    """Prometheus metrics at /metrics, optionally behind a bearer token."""
 
-    enabled: bool = True
     bearer_token: SecretStr | None = None
 {%- if cookiecutter.use_sentry == "yes" %}
 
@@ -165,17 +152,6 @@ class SentrySettings(BaseModel):
     dsn: SecretStr | None = None
     # Share of requests traced for Sentry's performance view; 0 sends errors only.
     traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-{%- endif %}
-{%- if cookiecutter.use_opentelemetry == "yes" %}
-
-
-class TracingSettings(BaseModel):
-    """OpenTelemetry; the exporter itself reads the standard OTEL_EXPORTER_OTLP_* variables."""
-
-    exporter: Literal["otlp", "none"] | None = Field(
-        default=None,
-        description="Where spans go; by default OTLP once OTEL_EXPORTER_OTLP_ENDPOINT is set.",
-    )
 {%- endif %}
 
 
@@ -208,9 +184,6 @@ class Settings(BaseSettings):
 {%- if cookiecutter.use_sentry == "yes" %}
     sentry: SentrySettings = Field(default_factory=SentrySettings)
 {%- endif %}
-{%- if cookiecutter.use_opentelemetry == "yes" %}
-    tracing: TracingSettings = Field(default_factory=TracingSettings)
-{%- endif %}
 
     @property
     def is_production(self) -> bool:
@@ -230,8 +203,6 @@ class Settings(BaseSettings):
         """The effective configuration, safe to log: secrets masked, URL passwords hidden."""
         values = self.model_dump(mode="json")  # SecretStr values dump as "**********"
         values["database_url"] = hide_url_password(self.database_url)
-        if self.rate_limit.storage_uri is not None:
-            values["rate_limit"]["storage_uri"] = hide_url_password(self.rate_limit.storage_uri)
 {%- if cookiecutter.use_redis == "yes" %}
         values["redis_url"] = hide_url_password(self.redis_url)
 {%- endif %}
@@ -272,16 +243,3 @@ def hide_url_password(url: str) -> str:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
-
-
-async def _app_settings(request: Request) -> Settings:
-    """The settings the running app was built with (not the cached global).
-
-    `async def` although it awaits nothing, like every dependency here: FastAPI runs plain
-    `def` dependencies in a thread pool, which costs a thread hop per request.
-    """
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(_app_settings)]

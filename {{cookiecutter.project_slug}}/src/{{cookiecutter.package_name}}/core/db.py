@@ -1,13 +1,12 @@
-"""Database: declarative base, engine and session factory, and the per-request session."""
+"""Database: declarative base, engine, session factories, and the unit-of-work helpers."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, MetaData, event, func, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, make_url
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -159,23 +158,51 @@ async def check_database(engine: AsyncEngine, *, timeout_seconds: float) -> None
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for units of work: committed by their owner, rolled back on close otherwise."""
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-# Safe methods (RFC 9110): their handlers read and never write.
-READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+class ReadOnlySessionError(RuntimeError):
+    """A write was attempted through a ReadSession; use SessionDep for routes that write."""
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for read-only requests.
+class _ReadOnlySyncSession(Session):
+    """The synchronous session behind a ReadSession; the listeners below refuse its writes."""
+
+
+@event.listens_for(_ReadOnlySyncSession, "before_flush")
+def _refuse_flush(session: Session, _context: object, _instances: object) -> None:
+    if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
+        msg = "this session is read-only: added, changed or deleted objects are not saved"
+        raise ReadOnlySessionError(msg)
+
+
+@event.listens_for(_ReadOnlySyncSession, "do_orm_execute")
+def _refuse_write_statements(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        msg = "this session is read-only: INSERT, UPDATE and DELETE are refused"
+        raise ReadOnlySessionError(msg)
+
+
+class ReadSession(AsyncSession):
+    """A session for read-only work: never committed, and ORM writes through it are refused.
+
+    A distinct type, so a route's signature says whether it writes.
+    """
+
+    sync_session_class = _ReadOnlySyncSession
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[ReadSession]:
+    """Read-only sessions.
 
     On PostgreSQL they run in autocommit, which saves the BEGIN and COMMIT round trips; each
     statement still sees committed data only, as it would in a READ COMMITTED transaction.
     Elsewhere BEGIN costs no round trip (SQLite) or autocommit would cost two (MySQL).
     """
-    if engine.dialect.name != "postgresql":
-        return create_sessionmaker(engine)
-    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(engine, class_=ReadSession, expire_on_commit=False)
 
 
 AFTER_COMMIT_KEY = "after_commit"
@@ -196,21 +223,6 @@ async def commit(session: AsyncSession) -> None:
         await action()
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One unit of work per request: commit on success, roll back on any error.
-
-    A read-only request has nothing to commit: its session is just closed.
-    """
-    state = request.app.state
-    if request.method in READ_ONLY_METHODS:
-        async with state.read_sessionmaker() as session:
-            yield session
-        return
-    async with state.sessionmaker() as session:
-        yield session
-        await commit(session)
-
-
 async def release_connection(session: AsyncSession) -> None:
     """End the current transaction so its pooled connection is not held during slow work.
 
@@ -218,7 +230,3 @@ async def release_connection(session: AsyncSession) -> None:
     transaction on its next query.
     """
     await session.commit()
-
-
-# scope="function" commits before the response is sent, so a failed commit is never a 2xx.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -21,12 +17,10 @@ from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
-from {{ cookiecutter.package_name }}.core.config import SettingsDep
-from {{ cookiecutter.package_name }}.core.errors import AuthenticationError
-
 # Label values come from this fixed set, so clients cannot grow the number of series.
 KNOWN_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 UNMATCHED_ROUTE = "unmatched"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -110,35 +104,3 @@ class DatabasePoolCollector(Collector):
         }
         for name, (documentation, value) in gauges.items():
             yield GaugeMetricFamily(name, documentation, value=value)
-
-
-bearer = HTTPBearer(auto_error=False)
-
-
-async def authorize_scrape(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    """Let the scrape through when no token is configured, or the right one is sent."""
-    expected = settings.metrics.bearer_token
-    if expected is None:
-        return
-    given = credentials.credentials if credentials else ""
-    if not secrets.compare_digest(given.encode(), expected.get_secret_value().encode()):
-        msg = "A valid metrics token is required."
-        raise AuthenticationError(msg)
-
-
-router = APIRouter(tags=["operations"])
-
-
-@router.get(
-    "/metrics",
-    name="metrics",
-    include_in_schema=False,
-    dependencies=[Depends(authorize_scrape)],
-)
-async def metrics(request: Request) -> Response:
-    """Prometheus text exposition of the service's metrics."""
-    http_metrics: HttpMetrics = request.app.state.metrics
-    return Response(http_metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.core.errors import internal_error_response, problem_response
 from {{ cookiecutter.package_name }}.core.logging import REQUEST_ID_KEY
-from {{ cookiecutter.package_name }}.core.metrics import HttpMetrics
+from {{ cookiecutter.package_name }}.core.resources import resources_of
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is echoed only when it is short and harmless in logs and headers.
@@ -38,12 +38,9 @@ class RequestContextMiddleware:
     unhandled exception into a logged, generic 500 problem response.
     """
 
-    def __init__(
-        self, app: ASGIApp, *, hsts: bool = False, metrics: HttpMetrics | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
         self.hsts = hsts
-        self.metrics = metrics
         self.route_templates: dict[int, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,8 +54,8 @@ class RequestContextMiddleware:
         started_at = time.perf_counter()
         status_code = 500
         response_started = False
-        if self.metrics:
-            self.metrics.request_started(scope["method"])
+        metrics = resources_of(scope["app"]).metrics
+        metrics.request_started(scope["method"])
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status_code, response_started
@@ -93,8 +90,7 @@ class RequestContextMiddleware:
                     status=status_code,
                     duration_ms=round(duration * 1000, 2),
                 )
-            if self.metrics:
-                self.metrics.request_finished(scope["method"], route_path, status_code, duration)
+            metrics.request_finished(scope["method"], route_path, status_code, duration)
             structlog.contextvars.clear_contextvars()
 
     def _route_template(self, scope: Scope) -> str | None:

@@ -1,12 +1,13 @@
-"""Offset pagination: bounded page size, total count."""
+"""Offset pagination: bounded page size, and a page with its total in one query."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -36,10 +37,25 @@ class Page(BaseModel, Generic[ItemT]):
     limit: int
     offset: int
 
-    @classmethod
-    def of(cls, rows: Iterable[object], *, total: int, params: PageParams) -> Self:
-        """One page of `rows` (ORM objects), validated into the item schema."""
-        return cls.model_validate(
-            {"items": list(rows), "total": total, "limit": params.limit, "offset": params.offset},
-            from_attributes=True,
-        )
+
+async def paginate(
+    session: AsyncSession, query: Select[Any], params: PageParams, schema: type[Page[ItemT]]
+) -> Page[ItemT]:
+    """One page of `query`'s rows, validated into `schema`, with the total of all pages.
+
+    The total comes with each row as a window count, so a page is one query; only a page
+    past the end needs a second one to count. Select columns or a table, not ORM entities,
+    when the page is read-only: plain rows cost less than tracked objects.
+    """
+    counted = query.add_columns(func.count().over().label("total"))
+    rows = (await session.execute(counted.limit(params.limit).offset(params.offset))).all()
+    if rows:
+        total = rows[0].total
+    elif params.offset == 0:
+        total = 0
+    else:
+        total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return schema.model_validate(
+        {"items": rows, "total": total, "limit": params.limit, "offset": params.offset},
+        from_attributes=True,
+    )

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import structlog
+from fastapi import FastAPI
 from limits.aio.storage import RedisStorage
 from limits.aio.storage import Storage as AsyncStorage
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.errors import unavailable_handler
 
 logger = structlog.get_logger(__name__)
+
+
+def setup(app: FastAPI) -> None:
+    """A Redis failure that nothing handled becomes a 503, not a 500."""
+    app.add_exception_handler(RedisError, unavailable_handler("Redis"))
 
 
 def create_redis(settings: Settings) -> Redis:

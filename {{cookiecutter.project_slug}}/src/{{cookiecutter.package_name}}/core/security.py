@@ -14,9 +14,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from jose import JWTError, jwt
 from passlib.context import CryptContext
 
@@ -24,6 +23,8 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 
 # Distinct tokens whose verified claims are kept (see `_verified_claims`).
 VERIFIED_TOKENS_CACHED = 1024
+# HMAC with a shared secret: the service both signs and verifies its tokens.
+ALGORITHM = "HS256"
 
 
 class TokenType(StrEnum):
@@ -60,7 +61,7 @@ class PasswordHasher:
             argon2__type="ID",
             argon2__memory_cost=settings.auth.argon2_memory_kib,
             argon2__time_cost=settings.auth.argon2_time_cost,
-            argon2__parallelism=settings.auth.argon2_parallelism,
+            argon2__parallelism=1,  # one lane: hashes already run one per CPU at a time
         )
         # Verified against for unknown users, so a miss costs as much as a wrong password.
         self._dummy_hash: str = self._context.hash(uuid.uuid4().hex)
@@ -94,14 +95,6 @@ class PasswordHasher:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
 
-async def get_password_hasher(request: Request) -> PasswordHasher:
-    hasher: PasswordHasher = request.app.state.password_hasher
-    return hasher
-
-
-PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
-
-
 def create_token(
     settings: Settings, *, subject: str, token_type: TokenType
 ) -> tuple[str, TokenClaims]:
@@ -124,7 +117,7 @@ def create_token(
         "nbf": now,
         "exp": expires_at,
     }
-    token = jwt.encode(claims, settings.secret_key, algorithm=settings.auth.algorithm)
+    token = jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
     return token, TokenClaims(
         subject=subject, token_type=token_type, token_id=token_id, expires_at=expires_at
     )
@@ -135,7 +128,7 @@ def decode_token(settings: Settings, token: str, *, expected_type: TokenType) ->
     claims = _verified_claims(
         token,
         settings.secret_key,
-        settings.auth.algorithm,
+        ALGORITHM,
         audience=settings.auth.audience,
         issuer=settings.auth.issuer,
     )

@@ -17,7 +17,7 @@ SERVER_ERRORS = set(range(500, 600))
 ERROR_METHODS = frozenset({"error", "exception", "critical", "fatal"})
 
 
-def init_sentry(settings: Settings) -> None:
+def setup(settings: Settings) -> None:
     """Start the SDK when a DSN is configured; without one nothing is sent anywhere."""
     dsn = settings.sentry.dsn.get_secret_value() if settings.sentry.dsn else ""
     if not dsn:

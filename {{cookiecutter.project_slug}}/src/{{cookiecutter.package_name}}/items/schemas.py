@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from {{ cookiecutter.package_name }}.core.schemas import refuse_nulls
 from {{ cookiecutter.package_name }}.items.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_LENGTH)]
@@ -31,9 +32,7 @@ class ItemUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _title_not_null(self) -> ItemUpdate:
-        if "title" in self.model_fields_set and self.title is None:
-            msg = "title cannot be null; leave it out to keep the current title"
-            raise ValueError(msg)
+        refuse_nulls(self, "title")
         return self
 
 

@@ -1,65 +1,85 @@
-"""Item persistence, always scoped to an owner."""
+"""Items: persistence always scoped to an owner, and the owner's cached list."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from functools import partial
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from {{ cookiecutter.package_name }}.core.cache import Cache
+from {{ cookiecutter.package_name }}.core.db import after_commit
+from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams, paginate
+from {{ cookiecutter.package_name }}.items.exceptions import ItemNotFoundError
 from {{ cookiecutter.package_name }}.items.models import Item
+from {{ cookiecutter.package_name }}.items.schemas import ItemRead
 
 
-async def get(session: AsyncSession, item_id: uuid.UUID, *, owner_id: uuid.UUID) -> Item | None:
+async def get(session: AsyncSession, item_id: uuid.UUID, *, owner_id: uuid.UUID) -> Item:
+    """The owner's item, or ItemNotFoundError: another user's item is "not found" too."""
     item = await session.get(Item, item_id)
-    return item if item is not None and item.owner_id == owner_id else None
+    if item is None or item.owner_id != owner_id:
+        raise ItemNotFoundError
+    return item
 
 
 async def list_items(
-    session: AsyncSession, *, owner_id: uuid.UUID, limit: int, offset: int
-) -> tuple[Sequence[Row[Any]], int]:
-    """One page of the owner's items, newest first, and the owner's total.
+    session: AsyncSession, cache: Cache, *, owner_id: uuid.UUID, params: PageParams
+) -> bytes:
+    """One page of the owner's items, newest first, as the JSON of a `Page[ItemRead]`.
 
-    Plain rows, read-only: building and tracking an ORM object per item costs more than
-    the query. The total comes with each row as a window count, so a page is one query;
-    only a page past the end needs a second one to count.
+    Served from the cache until the owner's next write commits.
     """
-    owned = Item.owner_id == owner_id
-    columns = [*Item.__table__.columns, func.count().over().label("total")]
-    result = await session.execute(
-        select(*columns)
-        .where(owned)
-        .order_by(Item.created_at.desc(), Item.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = result.all()
-    if rows:
-        return rows, rows[0].total
-    if offset == 0:
-        return rows, 0
-    total = await session.scalar(select(func.count()).select_from(Item).where(owned))
-    return rows, total or 0
+
+    async def produce() -> bytes:
+        query = (
+            select(Item.__table__)
+            .where(Item.owner_id == owner_id)
+            .order_by(Item.created_at.desc(), Item.id)
+        )
+        page = await paginate(session, query, params, Page[ItemRead])
+        return page.model_dump_json().encode()
+
+    key = f"{params.offset}:{params.limit}"
+    return await cache.get_or_set(_list_namespace(owner_id), key, produce)
 
 
 async def create(
-    session: AsyncSession, *, owner_id: uuid.UUID, title: str, description: str | None
+    session: AsyncSession,
+    cache: Cache,
+    *,
+    owner_id: uuid.UUID,
+    changes: dict[str, object],
 ) -> Item:
-    item = Item(owner_id=owner_id, title=title, description=description)
+    item = Item(owner_id=owner_id, **changes)
     session.add(item)
     await session.flush()
+    _forget_list(session, cache, owner_id)
     return item
 
 
-async def update(session: AsyncSession, item: Item, *, changes: dict[str, object]) -> Item:
+async def update(
+    session: AsyncSession, cache: Cache, item: Item, *, changes: dict[str, object]
+) -> Item:
+    """Set the fields in `changes`; a field left out stays as it is."""
     for field, value in changes.items():
         setattr(item, field, value)
     await session.flush()
+    _forget_list(session, cache, item.owner_id)
     return item
 
 
-async def delete(session: AsyncSession, item: Item) -> None:
+async def delete(session: AsyncSession, cache: Cache, item: Item) -> None:
     await session.delete(item)
     await session.flush()
+    _forget_list(session, cache, item.owner_id)
+
+
+def _list_namespace(owner_id: uuid.UUID) -> str:
+    return f"items:{owner_id}"
+
+
+def _forget_list(session: AsyncSession, cache: Cache, owner_id: uuid.UUID) -> None:
+    # After the commit, not before: a read in between would cache the old rows again.
+    after_commit(session, partial(cache.invalidate, _list_namespace(owner_id)))

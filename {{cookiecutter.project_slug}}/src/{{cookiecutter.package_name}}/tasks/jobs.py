@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import structlog
-from taskiq import TaskiqDepends, TaskiqState
+from taskiq import AsyncBroker
 
-from {{ cookiecutter.package_name }}.auth.dependencies import refresh_token_store
+from {{ cookiecutter.package_name }}.auth.store import DatabaseRefreshTokenStore
+from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import utcnow
+from {{ cookiecutter.package_name }}.tasks.dependencies import WorkerResourcesDep
+
+# The API enqueues jobs by these names, so it needs no registered task of its own.
+PURGE_REFRESH_TOKENS = "purge_refresh_tokens"
 
 logger = structlog.get_logger(__name__)
 
 
-async def purge_refresh_tokens(state: TaskiqState = TaskiqDepends()) -> int:  # noqa: B008
+async def purge_refresh_tokens(resources: WorkerResourcesDep) -> int:
     """Delete the records of refresh tokens that have expired; return how many."""
-    async with state.sessionmaker.begin() as session:
-        store = refresh_token_store(state.settings, session, state.redis)
-        purged = await store.purge(before=utcnow())
+    async with resources.sessionmaker.begin() as session:
+        purged = await DatabaseRefreshTokenStore(session).purge(before=utcnow())
     logger.info("refresh_tokens_purged", count=purged)
     return purged
+
+
+def register_jobs(broker: AsyncBroker, settings: Settings) -> None:
+    """Register every job, with its schedule, on the worker's and scheduler's broker."""
+    broker.register_task(
+        purge_refresh_tokens,
+        task_name=PURGE_REFRESH_TOKENS,
+        schedule=[{"cron": settings.jobs.purge_refresh_tokens_cron}],
+    )

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, FastAPI, Path, status
 from pydantic import BaseModel
+from taskiq.exceptions import TaskiqError
+from taskiq.kicker import AsyncKicker
 
 from {{ cookiecutter.package_name }}.auth.dependencies import require_role
-from {{ cookiecutter.package_name }}.core.config import SettingsDep
-from {{ cookiecutter.package_name }}.core.errors import NotFoundError
-from {{ cookiecutter.package_name }}.tasks.broker import Jobs
+from {{ cookiecutter.package_name }}.core.dependencies import BrokerDep, RedisDep, SettingsDep
+from {{ cookiecutter.package_name }}.core.errors import NotFoundError, unavailable_handler
+from {{ cookiecutter.package_name }}.tasks.jobs import PURGE_REFRESH_TOKENS
 from {{ cookiecutter.package_name }}.users.models import Role
 
 router = APIRouter(prefix="/admin/jobs", tags=["jobs"], dependencies=[require_role(Role.ADMIN)])
 # Job ids are known for as long as their results are kept.
 JOB_KEY_PREFIX = "jobs:enqueued:"
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+def setup(app: FastAPI, api: APIRouter) -> None:
+    """Serve the job routes under `api`; a broker or result-backend failure becomes a 503."""
+    api.include_router(router)
+    # taskiq wraps the broker's and result backend's failures in its own errors.
+    app.add_exception_handler(TaskiqError, unavailable_handler("The job queue"))
 
 
 class JobRead(BaseModel):
@@ -26,29 +35,25 @@ class JobRead(BaseModel):
     error: str | None = None
 
 
-def _jobs(request: Request) -> Jobs:
-    jobs: Jobs = request.app.state.jobs
-    return jobs
-
-
 @router.post(
     "/purge-refresh-tokens", status_code=status.HTTP_202_ACCEPTED, name="purge_refresh_tokens"
 )
-async def purge_refresh_tokens(request: Request, settings: SettingsDep) -> JobRead:
+async def purge_refresh_tokens(
+    broker: BrokerDep, redis: RedisDep, settings: SettingsDep
+) -> JobRead:
     """Delete expired refresh-token records now, in a worker; poll the job for the count."""
-    task = await _jobs(request).purge_refresh_tokens.kiq()
-    await request.app.state.redis.set(
-        JOB_KEY_PREFIX + task.task_id, 1, ex=settings.jobs.result_ttl_seconds
-    )
+    kicker: AsyncKicker[[], int] = AsyncKicker(PURGE_REFRESH_TOKENS, broker, labels={})
+    task = await kicker.kiq()
+    await redis.set(JOB_KEY_PREFIX + task.task_id, 1, ex=settings.jobs.result_ttl_seconds)
     return JobRead(id=task.task_id, status="queued")
 
 
 @router.get("/{job_id}", name="read_job")
-async def read_job(job_id: JobId, request: Request) -> JobRead:
+async def read_job(job_id: JobId, broker: BrokerDep, redis: RedisDep) -> JobRead:
     """A job's status, and its result once a worker has run it."""
-    if not await request.app.state.redis.exists(JOB_KEY_PREFIX + job_id):
+    if not await redis.exists(JOB_KEY_PREFIX + job_id):
         raise NotFoundError
-    backend = _jobs(request).broker.result_backend
+    backend = broker.result_backend
     if not await backend.is_result_ready(job_id):
         return JobRead(id=job_id, status="queued")
     outcome = await backend.get_result(job_id)

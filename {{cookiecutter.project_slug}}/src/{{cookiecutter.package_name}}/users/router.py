@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Response, status
 
 from {{ cookiecutter.package_name }}.auth.dependencies import (
@@ -9,15 +11,14 @@ from {{ cookiecutter.package_name }}.auth.dependencies import (
     RefreshTokenStoreDep,
     require_role,
 )
-from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.dependencies import (
+    PasswordHasherDep,
+    ReadSessionDep,
+    SessionDep,
+)
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
-from {{ cookiecutter.package_name }}.core.security import PasswordHasherDep
 from {{ cookiecutter.package_name }}.users import service
 from {{ cookiecutter.package_name }}.users.dependencies import UserByIdDep
-from {{ cookiecutter.package_name }}.users.exceptions import (
-    CannotChangeOwnAccessError,
-    WrongCurrentPasswordError,
-)
 from {{ cookiecutter.package_name }}.users.models import Role, User
 from {{ cookiecutter.package_name }}.users.schemas import UserAdminUpdate, UserRead, UserUpdateMe
 
@@ -45,29 +46,20 @@ async def update_me(
 
     A new password signs out every session: all your refresh tokens are revoked.
     """
-    hashed_password = None
-    if data.password is not None:
-        valid, _ = await hasher.verify(data.current_password or "", user.hashed_password)
-        if not valid:
-            raise WrongCurrentPasswordError
-        hashed_password = await hasher.hash(data.password)
-        await store.revoke_user(user.id)
-    return await service.update(
-        session, user, full_name=data.full_name, hashed_password=hashed_password
-    )
+    changes = data.model_dump(exclude_unset=True)
+    return await service.update_me(session, hasher, store, user, changes=changes)
 
 
 @admin_router.get("", name="list_users")
-async def list_users(session: SessionDep, page: PageParamsDep) -> Page[UserRead]:
+async def list_users(session: ReadSessionDep, page: PageParamsDep) -> Page[UserRead]:
     """Every account, oldest first."""
-    users, total = await service.list_users(session, limit=page.limit, offset=page.offset)
-    return Page[UserRead].of(users, total=total, params=page)
+    return await service.list_users(session, params=page)
 
 
 @admin_router.get("/{user_id}", response_model=UserRead, name="read_user")
-async def read_user(user: UserByIdDep) -> User:
+async def read_user(user_id: uuid.UUID, session: ReadSessionDep) -> User:
     """One account."""
-    return user
+    return await service.get(session, user_id)
 
 
 @admin_router.patch("/{user_id}", response_model=UserRead, name="update_user")
@@ -79,13 +71,8 @@ async def update_user(
     store: RefreshTokenStoreDep,
 ) -> User:
     """Change an account's name, role or status; deactivating signs it out everywhere."""
-    if user.id == admin.id and (data.role is not None or data.is_active is not None):
-        raise CannotChangeOwnAccessError
-    if data.is_active is False:
-        await store.revoke_user(user.id)
-    return await service.update(
-        session, user, full_name=data.full_name, role=data.role, is_active=data.is_active
-    )
+    changes = data.model_dump(exclude_unset=True)
+    return await service.administer(session, store, user, admin=admin, changes=changes)
 
 
 @admin_router.delete(
@@ -96,6 +83,4 @@ async def update_user(
 )
 async def delete_user(user: UserByIdDep, admin: CurrentUserDep, session: SessionDep) -> None:
     """Delete an account with its items and tokens."""
-    if user.id == admin.id:
-        raise CannotChangeOwnAccessError
-    await service.delete(session, user)
+    await service.delete(session, user, admin=admin)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from {{ cookiecutter.package_name }}.core.schemas import refuse_nulls
 from {{ cookiecutter.package_name }}.users.common_passwords import is_common
 from {{ cookiecutter.package_name }}.users.models import (
     EMAIL_MAX_LENGTH,
@@ -47,7 +48,10 @@ class UserCreate(BaseModel):
 
 
 class UserUpdateMe(BaseModel):
-    """What users may change about themselves; role and status are not among it."""
+    """What users may change about themselves; role and status are not among it.
+
+    Fields left out stay as they are; `full_name: null` clears it.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -57,6 +61,7 @@ class UserUpdateMe(BaseModel):
 
     @model_validator(mode="after")
     def _password_change_needs_current(self) -> UserUpdateMe:
+        refuse_nulls(self, "password")
         if self.password is not None and self.current_password is None:
             msg = "current_password is required to set a new password"
             raise ValueError(msg)
@@ -64,13 +69,18 @@ class UserUpdateMe(BaseModel):
 
 
 class UserAdminUpdate(BaseModel):
-    """What an admin may change about another account."""
+    """What an admin may change about another account; fields left out stay as they are."""
 
     model_config = ConfigDict(extra="forbid")
 
     full_name: FullName | None = None
     role: Role | None = None
     is_active: bool | None = None
+
+    @model_validator(mode="after")
+    def _access_not_null(self) -> UserAdminUpdate:
+        refuse_nulls(self, "role", "is_active")
+        return self
 
 
 class UserRead(BaseModel):

@@ -1,4 +1,4 @@
-"""Every refresh-token store keeps the same contract: spend once, detect reuse, revoke."""
+"""The refresh-token store: spend once, detect reuse, revoke, purge."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
-{%- if cookiecutter.use_redis == "yes" %}
-from redis.asyncio import Redis
-{%- endif %}
 from sqlalchemy.ext.asyncio import AsyncSession
 
-{% if cookiecutter.use_redis == "yes" -%}
-from {{ cookiecutter.package_name }}.auth.redis_store import RedisRefreshTokenStore
-{% endif -%}
 from {{ cookiecutter.package_name }}.auth.store import (
     DatabaseRefreshTokenStore,
     Outcome,
@@ -23,21 +17,11 @@ from {{ cookiecutter.package_name }}.core.db import utcnow
 from {{ cookiecutter.package_name }}.users.models import User
 
 TTL = timedelta(hours=1)
-{%- if cookiecutter.use_redis == "yes" %}
-
-
-@pytest.fixture(params=["database", "redis"])
-def store(request: pytest.FixtureRequest, session: AsyncSession, redis: Redis) -> RefreshTokenStore:
-    if request.param == "redis":
-        return RedisRefreshTokenStore(redis, ttl_seconds=int(TTL.total_seconds()))
-    return DatabaseRefreshTokenStore(session)
-{%- else %}
 
 
 @pytest.fixture
 def store(session: AsyncSession) -> RefreshTokenStore:
     return DatabaseRefreshTokenStore(session)
-{%- endif %}
 
 
 async def _add(

@@ -1,14 +1,29 @@
-"""Sessions: read-only requests skip the transaction round trips where that pays."""
+"""Sessions: units of work commit whatever the method; read sessions refuse writes."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from {{ cookiecutter.package_name }}.core.db import create_read_sessionmaker, create_sessionmaker
+from {{ cookiecutter.package_name }}.core.db import (
+    ReadOnlySessionError,
+    ReadSession,
+    create_read_sessionmaker,
+    create_sessionmaker,
+)
+from {{ cookiecutter.package_name }}.core.dependencies import ReadSessionDep, SessionDep
+from {{ cookiecutter.package_name }}.items.models import Item
+from {{ cookiecutter.package_name }}.users.models import User
 
 
-async def _statements_share_a_transaction(factory: async_sessionmaker[AsyncSession]) -> bool:
+async def _statements_share_a_transaction(
+    factory: async_sessionmaker[AsyncSession] | async_sessionmaker[ReadSession],
+) -> bool:
     async with factory() as session:
         first = await session.scalar(text("SELECT txid_current()"))
         second = await session.scalar(text("SELECT txid_current()"))
@@ -19,8 +34,49 @@ async def test_read_only_sessions_run_in_autocommit_on_postgresql(engine: AsyncE
     read, write = create_read_sessionmaker(engine), create_sessionmaker(engine)
 
     if engine.dialect.name != "postgresql":
-        # Elsewhere they are ordinary sessions: no option differs.
-        assert read.kw == write.kw
+        # Elsewhere only the session class differs.
+        assert (read.class_, read.kw) == (ReadSession, write.kw)
         return
     assert not await _statements_share_a_transaction(read)
     assert await _statements_share_a_transaction(write)
+
+
+async def test_a_read_session_refuses_to_save_objects(engine: AsyncEngine) -> None:
+    async with create_read_sessionmaker(engine)() as session:
+        session.add(Item(owner_id=uuid.uuid4(), title="never saved"))
+        with pytest.raises(ReadOnlySessionError):
+            await session.flush()
+
+
+async def test_a_read_session_refuses_write_statements(engine: AsyncEngine) -> None:
+    async with create_read_sessionmaker(engine)() as session:
+        with pytest.raises(ReadOnlySessionError):
+            await session.execute(update(User).values(full_name="never written"))
+
+
+async def test_a_get_route_that_asks_for_a_session_commits_its_writes(
+    app: FastAPI, auth_client: httpx.AsyncClient, session: AsyncSession, user: User
+) -> None:
+    @app.get("/test/rename-in-get")
+    async def rename_in_get(db: SessionDep) -> None:
+        await db.execute(update(User).where(User.id == user.id).values(full_name="Renamed"))
+
+    response = await auth_client.get("/test/rename-in-get")
+    await session.refresh(user)
+
+    assert response.status_code == 200, response.text
+    assert user.full_name == "Renamed"
+
+
+async def test_a_route_that_writes_through_a_read_session_fails(
+    app: FastAPI, auth_client: httpx.AsyncClient, session: AsyncSession, user: User
+) -> None:
+    @app.get("/test/write-in-read-session")
+    async def write_in_read_session(db: ReadSessionDep) -> None:
+        await db.execute(update(User).where(User.id == user.id).values(full_name="Renamed"))
+
+    response = await auth_client.get("/test/write-in-read-session")
+    await session.refresh(user)
+
+    assert response.status_code == 500, response.text
+    assert user.full_name != "Renamed"

@@ -96,16 +96,6 @@ async def test_metrics_can_require_a_bearer_token(database_url: str) -> None:
     assert "http_requests_total" in right.text
 
 
-async def test_metrics_can_be_turned_off(database_url: str) -> None:
-    app = create_app(make_settings(database_url, metrics=MetricsSettings(enabled=False)))
-    async with running(app) as client:
-        response = await client.get("/metrics")
-        live = await client.get("/health/live")
-
-    assert response.status_code == 404, response.text
-    assert live.status_code == 200, live.text
-
-
 async def test_routes_sharing_a_name_keep_their_own_template(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

@@ -8,17 +8,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from {{ cookiecutter.package_name }}.core.config import RateLimitSettings
-from {{ cookiecutter.package_name }}.core.db import get_session
 from {{ cookiecutter.package_name }}.core.redis_cache import RedisCache
-from {{ cookiecutter.package_name }}.core.security import TokenType, create_token
+from {{ cookiecutter.package_name }}.core.resources import resources_of
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.users.models import User
-from tests.conftest import access_token_for, client_for, make_settings, running
+from tests.conftest import access_token_for, client_for, make_settings, running, serving
 from tests.factories.items import create_item
-from tests.factories.users import DEFAULT_PASSWORD
 
 # Nothing listens here: every Redis call fails at once.
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -44,7 +42,7 @@ async def test_cache_entries_are_per_owner(
     app: FastAPI, session: AsyncSession, user: User, other_user: User
 ) -> None:
     await create_item(session, user, title="mine")
-    settings = app.state.settings
+    settings = resources_of(app).settings
     async with client_for(app, access_token_for(settings, user)) as mine:
         mine_body = (await mine.get(app.url_path_for("list_items"))).json()
     async with client_for(app, access_token_for(settings, other_user)) as theirs:
@@ -83,77 +81,33 @@ async def test_the_cache_falls_back_to_the_database_when_redis_is_down() -> None
     assert calls == 2
 
 
-def _app_without_redis(
-    database_url: str, session: AsyncSession, *, on_storage_error: Literal["allow", "deny"]
-) -> FastAPI:
-    app = create_app(
+def _app_without_redis(database_url: str, *, on_storage_error: Literal["allow", "deny"]) -> FastAPI:
+    return create_app(
         make_settings(
             database_url,
             redis_url=UNREACHABLE_REDIS,
             rate_limit=RateLimitSettings(on_storage_error=on_storage_error),
         )
     )
-    app.dependency_overrides[get_session] = lambda: session
-    return app
 
 
 @pytest.mark.parametrize(("policy", "status"), [("allow", 200), ("deny", 503)])
 async def test_the_limiter_follows_its_storage_error_policy(
     database_url: str,
-    session: AsyncSession,
+    connection: AsyncConnection,
     user: User,
     policy: Literal["allow", "deny"],
     status: int,
 ) -> None:
-    app = _app_without_redis(database_url, session, on_storage_error=policy)
-    async with running(app) as client:
-        client.headers["Authorization"] = f"Bearer {access_token_for(app.state.settings, user)}"
-        response = await client.get(app.url_path_for("read_me"))
+    app = _app_without_redis(database_url, on_storage_error=policy)
+    async with serving(app, connection):
+        token = access_token_for(resources_of(app).settings, user)
+        async with client_for(app, token) as client:
+            response = await client.get(app.url_path_for("read_me"))
 
     assert response.status_code == status, response.text
     if status == 503:
         assert response.headers["content-type"] == "application/problem+json"
-
-
-async def test_refresh_with_tokens_in_an_unreachable_redis_is_503(
-    database_url: str, session: AsyncSession, user: User
-) -> None:
-    app = _app_without_redis(database_url, session, on_storage_error="allow")
-    token, _ = create_token(app.state.settings, subject=str(user.id), token_type=TokenType.REFRESH)
-    async with running(app) as client:
-        response = await client.post(
-            app.url_path_for("refresh_tokens"), json={"refresh_token": token}
-        )
-
-    assert response.status_code == 503, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.headers["Retry-After"]
-
-
-@pytest.mark.parametrize("store", ["redis", "database"])
-async def test_login_works_with_either_session_store(
-    database_url: str, session: AsyncSession, user: User, store: str
-) -> None:
-    settings = make_settings(database_url)
-    settings.auth.session_store = store  # type: ignore[assignment]
-    app = create_app(settings)
-    app.dependency_overrides[get_session] = lambda: session
-    async with running(app) as client:
-        login = await client.post(
-            app.url_path_for("login"),
-            data={"username": user.email, "password": DEFAULT_PASSWORD},
-        )
-        pair = login.json()
-        rotated = await client.post(
-            app.url_path_for("refresh_tokens"), json={"refresh_token": pair["refresh_token"]}
-        )
-        replayed = await client.post(
-            app.url_path_for("refresh_tokens"), json={"refresh_token": pair["refresh_token"]}
-        )
-
-    assert login.status_code == 200, login.text
-    assert rotated.status_code == 200, rotated.text
-    assert replayed.status_code == 401, replayed.text
 
 
 async def test_readiness_reports_redis_down(database_url: str) -> None:

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from sentry_sdk.envelope import Envelope
 
 from {{ cookiecutter.package_name }}.core.config import SentrySettings
-from {{ cookiecutter.package_name }}.core.sentry import init_sentry
+from {{ cookiecutter.package_name }}.core.sentry import setup as setup_sentry
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import client_for, make_settings
 
@@ -97,12 +97,12 @@ async def test_client_errors_send_nothing(
 
 
 def test_without_a_dsn_nothing_is_initialised(database_url: str) -> None:
-    init_sentry(make_settings(database_url))
+    setup_sentry(make_settings(database_url))
 
     assert not sentry_sdk.get_client().is_active()
 
 
 def test_an_empty_dsn_counts_as_none(database_url: str) -> None:
-    init_sentry(make_settings(database_url, sentry=SentrySettings(dsn=SecretStr(""))))
+    setup_sentry(make_settings(database_url, sentry=SentrySettings(dsn=SecretStr(""))))
 
     assert not sentry_sdk.get_client().is_active()

@@ -10,20 +10,15 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from {{ cookiecutter.package_name }}.core.config import (
-    AppSettings,
-    AuthSettings,
-    Environment,
-    LogSettings,
-    TracingSettings,
-)
+from {{ cookiecutter.package_name }}.core.config import LogSettings
 from {{ cookiecutter.package_name }}.core.tracing import (
     ENDPOINT_VARIABLES,
     create_tracer_provider,
     exporter_name,
+    tracer_provider,
 )
 from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import TEST_SECRET_KEY, make_settings, running
+from tests.conftest import make_settings, running
 
 
 def _statement(span: ReadableSpan) -> str:
@@ -37,7 +32,7 @@ async def test_a_request_produces_server_and_sql_spans_with_its_request_id(
 ) -> None:
     app = create_app(make_settings(database_url, log=LogSettings(json_format=True)))
     exporter = InMemorySpanExporter()
-    app.state.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))
     async with running(app) as client:
         response = await client.get("/health/ready", headers={"X-Request-ID": "trace-me"})
 
@@ -64,7 +59,7 @@ async def test_a_request_produces_server_and_sql_spans_with_its_request_id(
 async def test_probes_and_scrapes_are_not_traced(database_url: str) -> None:
     app = create_app(make_settings(database_url))
     exporter = InMemorySpanExporter()
-    app.state.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))
     async with running(app) as client:
         await client.get("/health/live")
         await client.get("/metrics")
@@ -75,18 +70,14 @@ async def test_probes_and_scrapes_are_not_traced(database_url: str) -> None:
 def test_spans_are_exported_once_a_collector_is_configured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    production = make_settings(
-        "sqlite+aiosqlite:///:memory:",
-        app=AppSettings(environment=Environment.PRODUCTION),
-        auth=AuthSettings(secret_key=TEST_SECRET_KEY),
-    )
-    chosen = make_settings("sqlite+aiosqlite:///:memory:", tracing=TracingSettings(exporter="none"))
-    for name in ENDPOINT_VARIABLES:
+    for name in (*ENDPOINT_VARIABLES, "OTEL_TRACES_EXPORTER"):
         monkeypatch.delenv(name, raising=False)
+    assert exporter_name() == "none"
 
-    assert exporter_name(production) == "none"
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
-    assert exporter_name(production) == "otlp"
-    assert exporter_name(chosen) == "none"
+    assert exporter_name() == "otlp"
     # Building the OTLP pipeline connects to nothing; shutting it down sends nothing.
-    create_tracer_provider(production).shutdown()
+    create_tracer_provider().shutdown()
+
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    assert exporter_name() == "none"
