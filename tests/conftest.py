@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+import yaml
+from cookiecutter.main import cookiecutter
 
 from tests.servers import (
     MariaDBServer,
@@ -20,6 +22,46 @@ from tests.servers import (
 )
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+
+
+def bake_project(output: Path, answers: Mapping[str, str] | None = None) -> Path:
+    """Generate a project into `output`, with `answers` over the defaults; return its path.
+
+    Cookiecutter's cache and replay files go to `output` too, so parallel workers and the
+    developer's own ~/.cookiecutter_replay never meet.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    config = output / "cookiecutterrc.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"cookiecutters_dir": str(output / "cache"), "replay_dir": str(output / "replay")}
+        )
+    )
+    return Path(
+        cookiecutter(
+            str(TEMPLATE_DIR),
+            no_input=True,
+            extra_context=dict(answers or {}),
+            output_dir=str(output / "out"),
+            config_file=str(config),
+        )
+    )
+
+
+Bake = Callable[..., Path]
+
+
+@pytest.fixture
+def bake(tmp_path: Path) -> Bake:
+    """`bake(database="mysql")`: a project with those answers, in this test's tmp_path."""
+    count = 0
+
+    def _bake(**answers: str) -> Path:
+        nonlocal count
+        count += 1
+        return bake_project(tmp_path / f"bake-{count}", answers)
+
+    return _bake
 
 
 def run(

@@ -31,9 +31,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cookiecutter.main import cookiecutter
 
-from tests.conftest import TEMPLATE_DIR, run, uv
+from tests.conftest import bake_project, run, uv
 
 AGENT_FILE = ".claude/agents/backend-api-developer.md"
 DOCUMENTS = ("AGENTS.md", AGENT_FILE)
@@ -97,9 +96,7 @@ class Project:
 
 
 def bake(output: Path, context: dict[str, str]) -> Project:
-    path = Path(
-        cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=context, output_dir=output)
-    )
+    path = bake_project(output, context)
     package = next(child.name for child in (path / "src").iterdir() if child.is_dir())
     return Project(path=path, package=package)
 

@@ -25,9 +25,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from cookiecutter.main import cookiecutter
 
-from tests.conftest import TEMPLATE_DIR
+from tests.conftest import TEMPLATE_DIR, bake_project
 
 TEMPLATE_PROJECT = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
 
@@ -50,9 +49,7 @@ CI_VARIANTS: dict[str, dict[str, str]] = {
 @functools.cache
 def _bake(tmp_root: Path, **answers: str) -> Path:
     output = tmp_root / "-".join(f"{key}-{value}" for key, value in sorted(answers.items()))
-    return Path(
-        cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=output)
-    )
+    return bake_project(output, answers)
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from hooks import post_gen_project, pre_gen_project
 from hooks.pre_gen_project import ValidationError
-from tests.conftest import TEMPLATE_DIR
+from tests.conftest import TEMPLATE_DIR, Bake
+
+# Distributions whose import names are not their normalised names; stub-only ones have none.
+IMPORT_NAMES = {
+    "libpass": {"passlib"},
+    "python-jose": {"jose"},
+    "python-multipart": {"multipart", "python_multipart"},
+    "types-python-jose": set(),
+}
 
 
 @pytest.mark.parametrize("slug", ["svc", "billing-service", "api2", "a-b-c"])
@@ -118,3 +128,27 @@ def test_next_steps_name_the_commands() -> None:
     assert "cd svc" in text
     assert "uv run svc serve" in text
     assert "uv run pytest" in text
+
+
+def _import_names(requirement: str) -> set[str]:
+    distribution = re.split(r"[\[<>=!~;\s]", requirement, maxsplit=1)[0].lower()
+    if distribution in IMPORT_NAMES:
+        return IMPORT_NAMES[distribution]
+    if distribution.startswith("opentelemetry-"):
+        return {"opentelemetry"}
+    return {distribution.replace("-", "_")}
+
+
+def test_dependency_names_cover_every_generated_dependency(bake: Bake) -> None:
+    """A package named like one of the project's dependencies would shadow it."""
+    requirements: list[str] = []
+    for answers in (
+        {"database": "postgresql", "use_redis": "yes", "task_queue": "taskiq"},
+        {"database": "mysql", "use_sentry": "yes", "use_opentelemetry": "yes"},
+    ):
+        pyproject = tomllib.loads((bake(**answers) / "pyproject.toml").read_text())
+        requirements += pyproject["project"]["dependencies"]
+        requirements += [req for group in pyproject["dependency-groups"].values() for req in group]
+
+    imported = set().union(*map(_import_names, requirements))
+    assert sorted(imported - pre_gen_project.DEPENDENCY_NAMES) == []

@@ -34,11 +34,10 @@ import pytest
 import yaml
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context
-from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
 
 from hooks import post_gen_project, pre_gen_project
-from tests.conftest import TEMPLATE_DIR
+from tests.conftest import TEMPLATE_DIR, bake_project
 
 FULL_PRODUCT_LIMIT = 300
 CONTEXT_FILE = TEMPLATE_DIR / "cookiecutter.json"
@@ -175,6 +174,18 @@ COMBINATIONS = matrix(OPTIONS, REQUIRES)
 VIOLATIONS = violations(OPTIONS, REQUIRES)
 ACCEPTANCE = [(combination, is_accepted(combination)) for combination in COMBINATIONS]
 ACCEPTED = [combination for combination, accepted in ACCEPTANCE if accepted]
+# The longest names the hook allows, which stretch every generated import line.
+LONGEST_NAME = {"project_name": "Inventory And Billing Platform X"}
+DEFAULTS = {name: values[0] for name, values in OPTIONS.items()}
+ALL_ON = {
+    **DEFAULTS,
+    "database": "postgresql",
+    "use_redis": "yes",
+    "task_queue": "taskiq",
+    "use_sentry": "yes",
+    "use_opentelemetry": "yes",
+}
+ACCEPTED += [{**DEFAULTS, **LONGEST_NAME, "database": "postgresql"}, {**ALL_ON, **LONGEST_NAME}]
 REJECTED = [combination for combination, accepted in ACCEPTANCE if not accepted]
 REJECTED += [row for row in VIOLATIONS if row not in REJECTED]
 IDS = [row_id(row) for row in ACCEPTED]
@@ -186,31 +197,12 @@ class Baked:
     path: Path
 
 
-def _bake(combination: Combination, output: Path) -> Path:
-    config = output / "cookiecutterrc.yaml"
-    output.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        yaml.safe_dump(
-            {"cookiecutters_dir": str(output / "cache"), "replay_dir": str(output / "replay")}
-        )
-    )
-    return Path(
-        cookiecutter(
-            str(TEMPLATE_DIR),
-            no_input=True,
-            extra_context=combination,
-            output_dir=str(output / "out"),
-            config_file=str(config),
-        )
-    )
-
-
 # Module scope makes pytest run all checks of one combination together, so each
 # combination is baked once per worker.
 @pytest.fixture(scope="module", params=ACCEPTED, ids=IDS)
 def baked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Baked:
     combination: Combination = request.param
-    path = _bake(combination, tmp_path_factory.mktemp("matrix"))
+    path = bake_project(tmp_path_factory.mktemp("matrix"), combination)
     return Baked(answers=answers_for(combination), path=path)
 
 
@@ -374,7 +366,7 @@ def test_rejected_combinations_stop_with_the_hook_message_before_writing(
     assert message is not None
 
     with pytest.raises(FailedHookException):
-        _bake(combination, tmp_path)
+        bake_project(tmp_path, combination)
 
     err = capfd.readouterr().err
     assert [line for line in err.splitlines() if line.startswith("ERROR: ")] == [

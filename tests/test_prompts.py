@@ -23,10 +23,9 @@ from typing import Any
 import pexpect
 import pytest
 import yaml
-from cookiecutter.main import cookiecutter
 
 from hooks import post_gen_project, pre_gen_project
-from tests.conftest import TEMPLATE_DIR
+from tests.conftest import TEMPLATE_DIR, bake_project
 
 COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
 TEMPLATE_CONTEXT: dict[str, Any] = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
@@ -247,16 +246,9 @@ def test_interactive_project_keeps_the_files_of_the_chosen_options(session: Sess
 def test_interactive_project_equals_a_non_interactive_bake(
     session: Session, tmp_path: Path
 ) -> None:
-    config = _write_config(tmp_path / "cookiecutterrc.yaml")
-    baked = cookiecutter(
-        str(TEMPLATE_DIR),
-        no_input=True,
-        extra_context=ANSWERS,
-        output_dir=str(tmp_path / "out"),
-        config_file=str(config),
-    )
+    baked = bake_project(tmp_path, ANSWERS)
 
-    assert _tree(Path(baked)) == _tree(session.project)
+    assert _tree(baked) == _tree(session.project)
 
 
 def test_replay_regenerates_the_same_project(session: Session, tmp_path: Path) -> None:

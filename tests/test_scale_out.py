@@ -29,9 +29,8 @@ from typing import Any
 
 import httpx
 import pytest
-from cookiecutter.main import cookiecutter
 
-from tests.conftest import TEMPLATE_DIR, run, uv
+from tests.conftest import bake_project, run, uv
 from tests.servers import (
     PostgresServer,
     RedisServer,
@@ -220,9 +219,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A synced project over its own PostgreSQL and Redis, migrated, with an admin."""
     output = tmp_path_factory.mktemp("scale-out")
     answers = {"database": "postgresql", "use_redis": "yes", "task_queue": "taskiq"}
-    project = Path(
-        cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=output)
-    )
+    project = bake_project(output, answers)
     run(uv(), "sync", cwd=project)
     logs = output / "logs"
     logs.mkdir()

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cookiecutter.main import cookiecutter
 
-from tests.conftest import TEMPLATE_DIR, run, uv
+from tests.conftest import bake_project, run, uv
 from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -33,7 +32,7 @@ def _wait_until_live(base_url: str, server: subprocess.Popen[str]) -> None:
 
 
 def test_served_project_registers_logs_in_and_manages_items(tmp_path: Path) -> None:
-    project = Path(cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=tmp_path))
+    project = bake_project(tmp_path)
     run(uv(), "sync", cwd=project)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"

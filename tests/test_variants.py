@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cookiecutter.main import cookiecutter
 
-from tests.conftest import TEMPLATE_DIR, run, uv
+from tests.conftest import bake_project, run, uv
 from tests.servers import MariaDBServer, PostgresServer, RedisServer
 
 pytestmark = pytest.mark.slow
@@ -69,9 +68,7 @@ def baked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     answers: dict[str, str] = request.param
     index = list(VARIANTS.values()).index(answers)
     output = tmp_path_factory.mktemp(f"bake-{list(VARIANTS)[index]}")
-    path = Path(
-        cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=output)
-    )
+    path = bake_project(output, answers)
     run(uv(), "sync", cwd=path)
     # One database per variant on a shared server, so variants never see each other's rows.
     name = f"my_service_{index}"

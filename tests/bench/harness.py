@@ -42,7 +42,7 @@ from pathlib import Path
 APP_DIR = Path(__file__).resolve().parent
 API = "/api/v1"
 RAISED_LIMIT = "100000000/minute"
-PASSWORD = "benchmark password 1"  # noqa: S105 (a throwaway user in a scratch database)
+PASSWORD = "benchmark password 1"  # noqa: S105 - a throwaway user in a scratch database
 ITEM_BODY = '{"title": "bench"}'
 # (name, target) pairs checked at the end; ratios are to the bare app's requests/s.
 RATIO_TARGETS = {"health": 0.70, "users_me": 0.15, "items_list_100": 0.06, "items_create": 0.08}
@@ -210,9 +210,9 @@ def http(
     if form is not None:
         data = urllib.parse.urlencode(form).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 - loopback URLs
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
             content = response.read()
             return response.status, json.loads(content) if content else {}
     except urllib.error.HTTPError as error:

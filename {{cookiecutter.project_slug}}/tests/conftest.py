@@ -74,7 +74,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         ),
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type] # mixed value types
 
 
 def migrate(settings: Settings) -> None:

@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _load_settings()
         args.handler(args, settings)
     except CommandError as error:
-        print(f"error: {error}", file=sys.stderr)  # noqa: T201
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201 - the CLI's own output
         return 1
     return 0
 
@@ -117,7 +117,7 @@ def ensure_env_file() -> None:
         template.replace(PLACEHOLDER_SECRET, secrets.token_urlsafe(48), 1), encoding="utf-8"
     )
     ENV_FILE.chmod(0o600)
-    print(f"Created {ENV_FILE} with a new random secret key.", file=sys.stderr)  # noqa: T201
+    print(f"Created {ENV_FILE} with a new random secret key.", file=sys.stderr)  # noqa: T201 - the CLI's own output
 
 
 def _load_settings() -> Settings:
@@ -169,7 +169,7 @@ def create_superuser_command(args: argparse.Namespace, settings: Settings) -> No
         problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
         raise CommandError(problems) from None
     asyncio.run(_create_superuser(settings, data))
-    print(f"Created admin {data.email}.")  # noqa: T201
+    print(f"Created admin {data.email}.")  # noqa: T201 - the CLI's own output
 
 
 def _prompt_password() -> str:
@@ -201,7 +201,7 @@ def openapi_command(args: argparse.Namespace, settings: Settings) -> None:
         sys.stdout.write(spec)
     else:
         Path(args.output).write_text(spec, encoding="utf-8")
-        print(f"Wrote {args.output}.", file=sys.stderr)  # noqa: T201
+        print(f"Wrote {args.output}.", file=sys.stderr)  # noqa: T201 - the CLI's own output
 {%- if cookiecutter.task_queue == "taskiq" %}
 
 

@@ -17,22 +17,7 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.security import TokenType, create_token
 from {{ cookiecutter.package_name }}.users.models import User
 from tests.conftest import TEST_SECRET_KEY
-
-
-def _claims(settings: Settings, user: User, **overrides: object) -> dict[str, object]:
-    now = datetime.now(UTC)
-    claims: dict[str, object] = {
-        "sub": str(user.id),
-        "type": "access",
-        "jti": uuid.uuid4().hex,
-        "iss": settings.auth.issuer,
-        "aud": settings.auth.audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + timedelta(minutes=5),
-    }
-    claims.update(overrides)
-    return {key: value for key, value in claims.items() if value is not None}
+from tests.factories.tokens import claims_for
 
 
 def _b64(data: dict[str, object]) -> str:
@@ -58,8 +43,10 @@ def _forge(settings: Settings, user: User, attack: str) -> str:
     }
     if attack in signed:
         key, overrides = signed[attack]
-        return jwt.encode(_claims(settings, user, **overrides), key, algorithm="HS256")
-    claims = json.loads(json.dumps(_claims(settings, user), default=lambda d: int(d.timestamp())))
+        return jwt.encode(claims_for(settings, str(user.id), **overrides), key, algorithm="HS256")
+    claims = json.loads(
+        json.dumps(claims_for(settings, str(user.id)), default=lambda d: int(d.timestamp()))
+    )
     if attack == "alg-none":
         return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
     if attack == "tampered-payload":
@@ -108,7 +95,7 @@ async def test_forged_access_token_is_401(
 async def test_genuine_token_is_accepted(
     client: httpx.AsyncClient, app: FastAPI, settings: Settings, user: User
 ) -> None:
-    token = jwt.encode(_claims(settings, user), TEST_SECRET_KEY, algorithm="HS256")
+    token = jwt.encode(claims_for(settings, str(user.id)), TEST_SECRET_KEY, algorithm="HS256")
 
     response = await client.get(
         app.url_path_for("read_me"), headers={"Authorization": f"Bearer {token}"}

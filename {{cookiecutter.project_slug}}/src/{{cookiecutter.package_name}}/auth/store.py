@@ -68,7 +68,7 @@ class DatabaseRefreshTokenStore:
     async def redeem(self, fingerprint: str) -> Redemption:
         now = utcnow()
         # One conditional UPDATE: of two concurrent refreshes with one token, only one wins.
-        spent: CursorResult[tuple[()]] = await self._session.execute(  # type: ignore[assignment]
+        spent: CursorResult[tuple[()]] = await self._session.execute(  # type: ignore[assignment] # DML gives a CursorResult
             update(RefreshToken)
             .where(
                 RefreshToken.fingerprint == fingerprint,
@@ -102,13 +102,13 @@ class DatabaseRefreshTokenStore:
     async def _revoke(self, condition: object) -> None:
         await self._session.execute(
             update(RefreshToken)
-            .where(condition, RefreshToken.revoked_at.is_(None))  # type: ignore[arg-type]
+            .where(condition, RefreshToken.revoked_at.is_(None))  # type: ignore[arg-type] # a SQL condition
             .values(revoked_at=utcnow())
             .execution_options(synchronize_session=False)
         )
 
     async def purge(self, *, before: datetime) -> int:
-        result: CursorResult[tuple[()]] = await self._session.execute(  # type: ignore[assignment]
+        result: CursorResult[tuple[()]] = await self._session.execute(  # type: ignore[assignment] # DML gives a CursorResult
             # Expired tokens fail their own signature check, so their records are not needed.
             delete(RefreshToken).where(RefreshToken.expires_at < before)
         )

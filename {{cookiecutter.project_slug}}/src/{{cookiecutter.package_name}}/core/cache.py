@@ -21,7 +21,7 @@ class Cache(Protocol):
 class NoCache:
     """Caches nothing: without a shared store, a per-process cache would serve stale data."""
 
-    async def get_or_set(self, namespace: str, key: str, produce: Produce) -> bytes:  # noqa: ARG002
+    async def get_or_set(self, namespace: str, key: str, produce: Produce) -> bytes:  # noqa: ARG002 - the protocol's
         return await produce()
 
     async def invalidate(self, namespace: str) -> None:

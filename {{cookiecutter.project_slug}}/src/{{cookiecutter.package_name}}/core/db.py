@@ -65,7 +65,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         # MariaDB rejects an offset in a DATETIME literal.
         return value.replace(tzinfo=None) if dialect.name == "mysql" else value
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002 - the base's
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value

@@ -219,7 +219,7 @@ def install_problem_openapi(app: FastAPI) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign] # FastAPI's documented way
 
 
 def _document_problems(schema: dict[str, Any]) -> None:

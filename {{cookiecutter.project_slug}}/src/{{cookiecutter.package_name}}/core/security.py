@@ -87,7 +87,7 @@ class PasswordHasher:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
-    async def _run(self, function: Callable[..., Any], *args: object) -> Any:  # noqa: ANN401
+    async def _run(self, function: Callable[..., Any], *args: object) -> Any:  # noqa: ANN401 - what `function` returns
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
                 max_workers=os.cpu_count() or 1, thread_name_prefix="password-hasher"

@@ -44,7 +44,7 @@ def _configure(**options: object) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         render_item=_render_item,
-        **options,  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type] # Alembic's options, passed through
     )
 
 

@@ -122,7 +122,7 @@ async def test_login_inactive_user_is_401(
 async def test_login_rehashes_outdated_hash(
     client: httpx.AsyncClient, app: FastAPI, session: AsyncSession
 ) -> None:
-    import bcrypt  # noqa: PLC0415
+    import bcrypt  # noqa: PLC0415 - only this test makes bcrypt hashes
 
     legacy_hash = bcrypt.hashpw(DEFAULT_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
     legacy = await create_user(session, hashed_password=legacy_hash)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from {{ cookiecutter.package_name }}.core.config import (
     AppSettings,
     AuthSettings,
     Environment,
+    MetricsSettings,
     RateLimitSettings,
     Settings,
     get_settings,
@@ -18,6 +20,28 @@ from {{ cookiecutter.package_name }}.core.config import (
 )
 
 STRONG_SECRET = "x" * 40
+ENV_EXAMPLE = Path(__file__).parents[3] / ".env.example"
+# A documented variable: `NAME=value`, or `# NAME=value` for one without a default.
+DOCUMENTED = re.compile(r"^#? ?([A-Z][A-Z0-9_]*)=", re.MULTILINE)
+
+
+def _environment_names() -> set[str]:
+    """Every variable Settings reads: top-level fields as is, group fields as GROUP__NAME."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        group = field.annotation
+        if isinstance(group, type) and issubclass(group, BaseModel):
+            names |= {f"{name}__{inner}".upper() for inner in group.model_fields}
+        else:
+            names.add(name.upper())
+    return names
+
+
+def test_env_example_documents_every_setting_and_no_other() -> None:
+    documented = set(DOCUMENTED.findall(ENV_EXAMPLE.read_text(encoding="utf-8")))
+
+    # OTEL_* variables belong to OpenTelemetry's SDK, which reads them itself.
+    assert {name for name in documented if not name.startswith("OTEL_")} == _environment_names()
 
 
 def test_database_url_is_read_from_the_conventional_variable(
@@ -117,13 +141,13 @@ def test_loggable_configuration_masks_every_secret() -> None:
         _env_file=None,
         database_url="postgresql+asyncpg://app:db-password@db:5432/app",
         auth=AuthSettings(secret_key=STRONG_SECRET),
-        rate_limit=RateLimitSettings(storage_uri="async+redis://:cache-password@cache:6379"),
+        metrics=MetricsSettings(bearer_token=SecretStr("metrics-password")),
     )
 
     loggable = settings.loggable()
 
     text = repr(loggable)
-    for secret in (STRONG_SECRET, "db-password", "cache-password"):
+    for secret in (STRONG_SECRET, "db-password", "metrics-password"):
         assert secret not in text
     assert loggable["database_url"] == "postgresql+asyncpg://app:***@db:5432/app"
     assert loggable["auth"]["secret_key"] == "**********"

@@ -20,6 +20,7 @@ from {{ cookiecutter.package_name }}.core.security import (
     fingerprint,
 )
 from tests.conftest import TEST_SECRET_KEY, make_settings
+from tests.factories.tokens import claims_for
 
 
 @pytest.fixture(scope="module")
@@ -30,22 +31,6 @@ def unit_settings() -> Settings:
 @pytest.fixture(scope="module")
 def hasher(unit_settings: Settings) -> PasswordHasher:
     return PasswordHasher(unit_settings)
-
-
-def _claims(settings: Settings, **overrides: object) -> dict[str, object]:
-    now = datetime.now(UTC)
-    claims: dict[str, object] = {
-        "sub": "someone",
-        "type": "access",
-        "jti": "abc",
-        "iss": settings.auth.issuer,
-        "aud": settings.auth.audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + timedelta(minutes=5),
-    }
-    claims.update(overrides)
-    return {key: value for key, value in claims.items() if value is not None}
 
 
 async def test_hash_then_verify_accepts_right_password(hasher: PasswordHasher) -> None:
@@ -107,14 +92,14 @@ def test_refresh_token_is_not_an_access_token(unit_settings: Settings) -> None:
 
 
 def test_token_signed_with_another_key_is_rejected(unit_settings: Settings) -> None:
-    token = jwt.encode(_claims(unit_settings), "another-key-" * 4, algorithm="HS256")
+    token = jwt.encode(claims_for(unit_settings, "someone"), "another-key-" * 4, algorithm="HS256")
 
     with pytest.raises(InvalidTokenError):
         decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
 
 
 def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
-    signed = jwt.encode(_claims(unit_settings), TEST_SECRET_KEY, algorithm="HS256")
+    signed = jwt.encode(claims_for(unit_settings, "someone"), TEST_SECRET_KEY, algorithm="HS256")
     _, payload, _ = signed.split(".")
     header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"  # {"alg":"none","typ":"JWT"}
 
@@ -156,7 +141,9 @@ def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
     ],
 )
 def test_invalid_claims_are_rejected(unit_settings: Settings, overrides: dict[str, object]) -> None:
-    token = jwt.encode(_claims(unit_settings, **overrides), TEST_SECRET_KEY, algorithm="HS256")
+    token = jwt.encode(
+        claims_for(unit_settings, "someone", **overrides), TEST_SECRET_KEY, algorithm="HS256"
+    )
 
     with pytest.raises(InvalidTokenError):
         decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
@@ -165,7 +152,9 @@ def test_invalid_claims_are_rejected(unit_settings: Settings, overrides: dict[st
 def test_small_clock_skew_is_tolerated(unit_settings: Settings) -> None:
     skewed = datetime.now(UTC) + timedelta(seconds=unit_settings.auth.clock_skew_seconds // 2)
     token = jwt.encode(
-        _claims(unit_settings, iat=skewed, nbf=skewed), TEST_SECRET_KEY, algorithm="HS256"
+        claims_for(unit_settings, "someone", iat=skewed, nbf=skewed),
+        TEST_SECRET_KEY,
+        algorithm="HS256",
     )
 
     assert decode_token(unit_settings, token, expected_type=TokenType.ACCESS).subject == "someone"
