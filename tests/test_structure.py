@@ -73,7 +73,8 @@ def test_every_suppression_gives_its_reason(bake: Bake) -> None:
         f"{path}:{number}: {line.strip()}"
         for path in files
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if (found := SUPPRESSION.search(line)) and not REASONED.match(found.group("rest"))
+        if (found := SUPPRESSION.search(line))
+        and not REASONED.match(found.group("rest"))
         # The patterns above spell the markers out; they are not suppressions.
         and path.name != "test_structure.py"
     ]

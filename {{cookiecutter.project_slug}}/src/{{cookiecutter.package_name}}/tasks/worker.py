@@ -1,4 +1,4 @@
-"""What `{{ cookiecutter.package_name }} worker` and `{{ cookiecutter.package_name }} scheduler` load: a broker with every job registered.
+"""What the `worker` and `scheduler` commands load: a broker with every job registered.
 
 A worker enters the same `open_resources` as the API when it starts, and leaves it when it
 stops.
