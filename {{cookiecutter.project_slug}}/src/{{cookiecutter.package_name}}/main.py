@@ -82,7 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title=settings.app.name,
         version="0.1.0",
-        debug=settings.app.debug,
         lifespan=lifespan(settings),
     )
     register_error_handlers(app)

@@ -132,7 +132,7 @@ def test_production_start_fails_fast_without_a_database(tmp_path: Path) -> None:
         tmp_path,
         APP__ENVIRONMENT="production",
         DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-        DB__STARTUP_TIMEOUT_SECONDS="5",
+        DB__CONNECT_TIMEOUT_SECONDS="5",
     )
     started = time.monotonic()
     with _serve(tmp_path, env) as (server, _):

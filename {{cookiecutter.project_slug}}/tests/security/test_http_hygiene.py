@@ -79,11 +79,6 @@ async def test_preflight_from_unknown_origin_is_not_granted(database_url: str) -
             "AUTH__SECRET_KEY",
         ),
         (
-            AppSettings(environment=Environment.PRODUCTION, debug=True),
-            AuthSettings(secret_key=STRONG_SECRET),
-            "APP__DEBUG",
-        ),
-        (
             AppSettings(
                 environment=Environment.PRODUCTION,
                 cors_origins=["*"],
@@ -93,7 +88,7 @@ async def test_preflight_from_unknown_origin_is_not_granted(database_url: str) -
             "APP__CORS_ORIGINS",
         ),
     ],
-    ids=["missing-secret", "placeholder-secret", "debug", "wildcard-cors-with-credentials"],
+    ids=["missing-secret", "placeholder-secret", "wildcard-cors-with-credentials"],
 )
 def test_production_refuses_unsafe_settings(
     app_settings: AppSettings, auth: AuthSettings, message: str

@@ -10,9 +10,12 @@ from fastapi.security import OAuth2PasswordBearer
 
 from {{ cookiecutter.package_name }}.auth import service
 from {{ cookiecutter.package_name }}.auth.store import DatabaseRefreshTokenStore, RefreshTokenStore
-from {{ cookiecutter.package_name }}.core.dependencies import SessionDep
+from {{ cookiecutter.package_name }}.core.dependencies import (
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+)
 from {{ cookiecutter.package_name }}.core.errors import AuthenticationError, PermissionDeniedError
-from {{ cookiecutter.package_name }}.core.resources import ResourcesDep
 from {{ cookiecutter.package_name }}.core.security import TokenType
 from {{ cookiecutter.package_name }}.users.models import Role, User
 
@@ -22,21 +25,18 @@ bearer_token = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, auto_error=False)
 
 
 async def get_current_user(
-    token: Annotated[str | None, Depends(bearer_token)], resources: ResourcesDep
+    token: Annotated[str | None, Depends(bearer_token)],
+    session: ReadSessionDep,
+    settings: SettingsDep,
 ) -> User:
-    """The user the bearer token was issued to, loaded fresh on every request.
+    """The user the bearer token was issued to, loaded on every request.
 
-    Through a short read-only session of its own, closed before the route runs, so that a
-    route's own session (read or write) is the only connection it holds. The user comes
-    back detached: a route that changes it adds it to its unit of work.
+    Through the request's one session: read-only, or the route's unit of work when it writes.
     """
     if not token:
         msg = "Missing bearer token."
         raise AuthenticationError(msg)
-    async with resources.read_sessionmaker() as session:
-        user, _ = await service.user_from_token(
-            session, resources.settings, token, token_type=TokenType.ACCESS
-        )
+    user, _ = await service.user_from_token(session, settings, token, token_type=TokenType.ACCESS)
     # Every later log line of this request, the access line included, names the user.
     structlog.contextvars.bind_contextvars(user_id=str(user.id))
     return user

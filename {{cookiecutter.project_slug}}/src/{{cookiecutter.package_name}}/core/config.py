@@ -33,7 +33,6 @@ class Environment(StrEnum):
 class AppSettings(BaseModel):
     name: str = "{{ cookiecutter.project_name }}"
     environment: Environment = Environment.DEVELOPMENT
-    debug: bool = False
     cors_origins: list[str] = Field(default_factory=list)
     cors_allow_credentials: bool = False
     # Larger request bodies get 413 before anything parses them.
@@ -59,8 +58,6 @@ class DatabaseSettings(BaseModel):
     # Test each connection on checkout: survives database restarts without one failed
     # request, at the price of a round trip per request.
     pool_pre_ping: bool = False
-    # In production the service refuses to start when the database does not answer in time.
-    startup_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class AuthSettings(BaseModel):
@@ -69,8 +66,6 @@ class AuthSettings(BaseModel):
     audience: str = "{{ cookiecutter.project_slug }}"
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=60)
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
-    # Tolerated clock difference when checking exp, nbf and iat.
-    clock_skew_seconds: int = Field(default=10, ge=0, le=300)
     # OWASP minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
     argon2_memory_kib: int = Field(default=19_456, ge=8_192)
     argon2_time_cost: int = Field(default=2, ge=1)
@@ -218,9 +213,6 @@ class Settings(BaseSettings):
                     f"AUTH__SECRET_KEY must be set to a random value of at least "
                     f"{MIN_SECRET_LENGTH} characters in production"
                 )
-                raise ValueError(msg)
-            if self.app.debug:
-                msg = "APP__DEBUG must be off in production"
                 raise ValueError(msg)
             if self.app.cors_allow_credentials and "*" in self.app.cors_origins:
                 msg = "APP__CORS_ORIGINS cannot be '*' with credentials allowed in production"

@@ -1,15 +1,20 @@
-"""What routes ask for: the request's sessions and the shared resources, as `Annotated` aliases.
+"""What routes ask for: the request's session and the shared resources, as `Annotated` aliases.
 
-`SessionDep` is one unit of work, committed before the response is sent. Read-only routes
-ask for `ReadSessionDep` instead: it is never committed and refuses writes.
+A request has one session. It is a unit of work, committed before the response is sent,
+when the route asks for `SessionDep` anywhere among its dependencies; otherwise it is a
+read-only session that is never committed and refuses writes. `ReadSessionDep` hands out
+that same session, so a dependency that only reads (the current user) joins whichever kind
+the route chose.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request, params
+from fastapi.dependencies.models import Dependant
 {%- if cookiecutter.use_redis == "yes" %}
 from redis.asyncio import Redis
 {%- endif %}
@@ -26,22 +31,56 @@ from {{ cookiecutter.package_name }}.core.resources import ResourcesDep
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher
 
 
-async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
-    """One unit of work per request: commit on success, roll back on any error."""
-    async with resources.sessionmaker() as session:
-        yield session
-        await commit(session)
-
-
-async def get_read_session(resources: ResourcesDep) -> AsyncIterator[ReadSession]:
-    """A read-only session for the request: nothing to commit, so it is just closed."""
-    async with resources.read_sessionmaker() as session:
-        yield session
+async def open_request_session(
+    request: Request, resources: ResourcesDep
+) -> AsyncIterator[AsyncSession]:
+    """The request's one session: a unit of work if the route writes, else read-only."""
+    if _route_writes(request.scope.get("route")):
+        async with resources.sessionmaker() as session:
+            yield session
+            await commit(session)
+    else:
+        async with resources.read_sessionmaker() as session:
+            yield session
 
 
 # scope="function" commits before the response is sent, so a failed commit is never a 2xx.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-ReadSessionDep = Annotated[ReadSession, Depends(get_read_session, scope="function")]
+_RequestSession = Annotated[AsyncSession, Depends(open_request_session, scope="function")]
+
+
+async def get_session(session: _RequestSession) -> AsyncSession:
+    """Declares that the route writes: its session is a unit of work."""
+    return session
+
+
+async def get_read_session(session: _RequestSession) -> ReadSession:
+    # A ReadSession, unless the route also asks for SessionDep: reads then join its work.
+    return cast("ReadSession", session)
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ReadSessionDep = Annotated[ReadSession, Depends(get_read_session)]
+
+# Route id -> (the route, whether it writes). Routes are not hashable; the reference
+# guards against a dead route's id being reused by a new one.
+_WRITES: dict[int, tuple[weakref.ref[object], bool]] = {}
+
+
+def _route_writes(route: object) -> bool:
+    """Whether `route` asks for SessionDep among its dependencies (worked out once per route)."""
+    known = _WRITES.get(id(route))
+    if known is not None and known[0]() is route:
+        return known[1]
+    dependant = getattr(route, "dependant", None)
+    # Not a FastAPI route (no dependant to read): commit, to be safe.
+    writes = dependant is None or _asks_for_session(dependant)
+    if route is not None:
+        _WRITES[id(route)] = (weakref.ref(route), writes)
+    return writes
+
+
+def _asks_for_session(dependant: Dependant) -> bool:
+    return any(sub.call is get_session or _asks_for_session(sub) for sub in dependant.dependencies)
 
 
 async def get_settings(resources: ResourcesDep) -> Settings:

@@ -97,7 +97,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         trace_engine(engine)
 {%- endif %}
         if settings.is_production:
-            await check_database(engine, timeout_seconds=settings.db.startup_timeout_seconds)
+            await check_database(engine, timeout_seconds=settings.db.connect_timeout_seconds)
         password_hasher = PasswordHasher(settings)
         stack.callback(password_hasher.close)
 {%- if cookiecutter.use_redis == "yes" %}

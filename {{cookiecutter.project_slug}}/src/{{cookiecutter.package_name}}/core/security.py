@@ -25,6 +25,8 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 VERIFIED_TOKENS_CACHED = 1024
 # HMAC with a shared secret: the service both signs and verifies its tokens.
 ALGORITHM = "HS256"
+# Tolerated clock difference between servers when checking exp, nbf and iat.
+CLOCK_SKEW_SECONDS = 10
 
 
 class TokenType(StrEnum):
@@ -132,7 +134,7 @@ def decode_token(settings: Settings, token: str, *, expected_type: TokenType) ->
         audience=settings.auth.audience,
         issuer=settings.auth.issuer,
     )
-    _check_times(claims, leeway=settings.auth.clock_skew_seconds)
+    _check_times(claims, leeway=CLOCK_SKEW_SECONDS)
     subject, token_type, token_id = claims.get("sub"), claims.get("type"), claims.get("jti")
     if not isinstance(subject, str) or not subject:
         msg = "the subject must be a non-empty string"

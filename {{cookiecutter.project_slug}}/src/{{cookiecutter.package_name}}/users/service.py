@@ -59,11 +59,7 @@ async def create(
 
 
 async def update(session: AsyncSession, user: User, *, changes: dict[str, object]) -> User:
-    """Set the fields in `changes`; a field left out stays as it is.
-
-    `user` may come detached from another session (the current user does): it joins this one.
-    """
-    session.add(user)
+    """Set the fields in `changes`; a field left out stays as it is."""
     for field, value in changes.items():
         setattr(user, field, value)
     await session.flush()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from {{ cookiecutter.package_name }}.core.db import (
     create_sessionmaker,
 )
 from {{ cookiecutter.package_name }}.core.dependencies import ReadSessionDep, SessionDep
+from {{ cookiecutter.package_name }}.core.resources import bind_resources, resources_of
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.users.models import User
 
@@ -80,3 +83,35 @@ async def test_a_route_that_writes_through_a_read_session_fails(
 
     assert response.status_code == 500, response.text
     assert user.full_name != "Renamed"
+
+
+class _CountingSessionmaker(async_sessionmaker[Any]):
+    opened = 0
+
+    def __call__(self, **local_kw: Any) -> Any:
+        self.opened += 1
+        return super().__call__(**local_kw)
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "body", "writes"),
+    [("GET", "list_items", None, False), ("PATCH", "update_me", {"full_name": "N"}, True)],
+    ids=["read-route", "write-route"],
+)
+async def test_a_request_opens_one_session_of_the_kind_its_route_declares(
+    app: FastAPI,
+    auth_client: httpx.AsyncClient,
+    method: str,
+    route: str,
+    body: dict[str, str] | None,
+    writes: bool,  # noqa: FBT001 - a parametrized expectation
+) -> None:
+    resources = resources_of(app)
+    write = _CountingSessionmaker(**resources.sessionmaker.kw)
+    read = _CountingSessionmaker(class_=ReadSession, **resources.read_sessionmaker.kw)
+    bind_resources(app, replace(resources, sessionmaker=write, read_sessionmaker=read))
+
+    response = await auth_client.request(method, app.url_path_for(route), json=body)
+
+    assert response.status_code == 200, response.text
+    assert (write.opened, read.opened) == ((1, 0) if writes else (0, 1))

@@ -91,15 +91,6 @@ def test_production_refuses_weak_secret(secret: str | None) -> None:
         )
 
 
-def test_production_refuses_debug() -> None:
-    with pytest.raises(ValidationError, match="APP__DEBUG"):
-        Settings(
-            _env_file=None,
-            app=AppSettings(environment=Environment.PRODUCTION, debug=True),
-            auth=AuthSettings(secret_key=STRONG_SECRET),
-        )
-
-
 def test_production_keeps_a_strong_secret_and_logs_json() -> None:
     settings = Settings(
         _env_file=None,

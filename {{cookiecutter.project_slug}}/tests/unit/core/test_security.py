@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.security import (
+    CLOCK_SKEW_SECONDS,
     InvalidTokenError,
     PasswordHasher,
     TokenType,
@@ -150,7 +151,7 @@ def test_invalid_claims_are_rejected(unit_settings: Settings, overrides: dict[st
 
 
 def test_small_clock_skew_is_tolerated(unit_settings: Settings) -> None:
-    skewed = datetime.now(UTC) + timedelta(seconds=unit_settings.auth.clock_skew_seconds // 2)
+    skewed = datetime.now(UTC) + timedelta(seconds=CLOCK_SKEW_SECONDS // 2)
     token = jwt.encode(
         claims_for(unit_settings, "someone", iat=skewed, nbf=skewed),
         TEST_SECRET_KEY,
@@ -165,7 +166,7 @@ def test_token_is_rejected_once_it_expires_although_it_was_verified_before(
 ) -> None:
     token, issued = create_token(unit_settings, subject="user-1", token_type=TokenType.ACCESS)
     decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
-    after_expiry = issued.expires_at.timestamp() + unit_settings.auth.clock_skew_seconds + 1
+    after_expiry = issued.expires_at.timestamp() + CLOCK_SKEW_SECONDS + 1
     monkeypatch.setattr(time, "time", lambda: after_expiry)
 
     with pytest.raises(InvalidTokenError, match="expired"):
