@@ -22,6 +22,14 @@ from tests.servers import (
 )
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+# Every feature option away from its default (docker and ci are on by default).
+ALL_ON = {
+    "database": "postgresql",
+    "use_redis": "yes",
+    "task_queue": "taskiq",
+    "use_sentry": "yes",
+    "use_opentelemetry": "yes",
+}
 
 
 def bake_project(output: Path, answers: Mapping[str, str] | None = None) -> Path:

@@ -5,15 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.conftest import TEMPLATE_DIR, Bake
+from tests.conftest import ALL_ON, TEMPLATE_DIR, Bake
 
-ALL_ON = {
-    "database": "postgresql",
-    "use_redis": "yes",
-    "task_queue": "taskiq",
-    "use_sentry": "yes",
-    "use_opentelemetry": "yes",
-}
 COMPOSITION_ROOT = "core/resources.py"
 APP_STATE = re.compile(r"\b(app|request)\.state\b")
 # What builds a shared resource; only the composition root may call these.
