@@ -31,7 +31,6 @@ DEPENDENCY_NAMES = frozenset(
         "email_validator",
         "fastapi",
         "greenlet",
-        "h11",
         "httpx",
         "jose",
         "limits",
