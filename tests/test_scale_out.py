@@ -632,7 +632,8 @@ class TestFaults:
         assert me.status_code == 200, _describe(me, api)
         assert items.status_code == 200, _describe(items, api)
         assert items.json()["total"] == 0, items.text
-        _assert_problem(refreshed, 503, api, code="service_unavailable")
+        # Refresh tokens live in the database: a Redis outage ends no session.
+        assert refreshed.status_code == 200, _describe(refreshed, api)
         bound = REDIS_SOCKET_TIMEOUT_SECONDS * 4 + TIMING_MARGIN_SECONDS
         for what, elapsed in (("me", me_time), ("items", items_time), ("refresh", refresh_time)):
             assert elapsed < bound, f"{what} took {elapsed:.3f} s with Redis down (bound {bound})"
