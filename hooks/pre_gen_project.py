@@ -31,6 +31,7 @@ DEPENDENCY_NAMES = frozenset(
         "email_validator",
         "fastapi",
         "greenlet",
+        "h11",
         "httpx",
         "jose",
         "limits",

@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.core.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
 )
+from {{ cookiecutter.package_name }}.core.rate_limit import ForwardedHeadersMiddleware
 {%- if cookiecutter.use_redis == "yes" %}
 from {{ cookiecutter.package_name }}.core.redis_client import setup as setup_redis
 {%- endif %}
@@ -56,6 +57,12 @@ def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMana
             environment=settings.app.environment.value,
             configuration=settings.loggable(),
         )
+        if settings.is_production and settings.metrics.bearer_token is None:
+            logger.warning(
+                "metrics_unprotected",
+                setting="METRICS__BEARER_TOKEN",
+                detail="/metrics answers anyone who can reach the service; set a token",
+            )
         async with AsyncExitStack() as stack:
             try:
                 resources = await stack.enter_async_context(open_resources(settings))
@@ -83,6 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title=settings.app.name,
         version="0.1.0",
         lifespan=lifespan(settings),
+        # By default not in production: a map of every route helps attackers more than users.
+        openapi_url="/openapi.json" if settings.app.serves_api_docs else None,
+        docs_url="/docs" if settings.app.serves_api_docs else None,
+        redoc_url="/redoc" if settings.app.serves_api_docs else None,
+        # The redirect would be built from the client's Host header: /items/ is a plain 404.
+        redirect_slashes=False,
     )
     register_error_handlers(app)
     if settings.app.cors_origins:
@@ -95,8 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.app.max_body_bytes)
-    # Outermost, so it sees (and stamps) every response, including 413s and 500s.
+    # Outermost but one, so it sees (and stamps) every response, including 413s and 500s.
     app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
+    # Outermost: the client address and scheme are settled before anything reads them.
+    app.add_middleware(ForwardedHeadersMiddleware, settings=settings)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[rate_limit("default")])
     api.include_router(auth_router)

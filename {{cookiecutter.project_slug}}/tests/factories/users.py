@@ -19,6 +19,7 @@ class UserFactory(SQLAlchemyFactory[User]):
     full_name = "Test User"
     role = Role.USER
     is_active = True
+    tokens_valid_after = None
     created_at = Use(utcnow)
     updated_at = Use(utcnow)
 

@@ -101,8 +101,13 @@ def test_create_superuser_twice_fails_cleanly(
 @pytest.mark.usefixtures("workdir")
 @pytest.mark.parametrize(
     ("email", "password", "message"),
-    [("not-an-email", "a strong admin password", "email"), ("a@example.com", "short", "password")],
-    ids=["bad-email", "short-password"],
+    [
+        ("not-an-email", "a strong admin password", "email"),
+        ("a@example.com", "short", "password"),
+        ("a@example.com", "Password1!", "password: Value error, this password is too common"),
+        ("a@example.com", "aaaaaaaaaa", "fewer than 4 different characters"),
+    ],
+    ids=["bad-email", "short-password", "common-password", "repeated-character"],
 )
 def test_create_superuser_rejects_bad_input(
     monkeypatch: pytest.MonkeyPatch,
@@ -157,12 +162,20 @@ def test_serve_in_development_creates_env_and_migrates(
     assert "change-me" not in secret_line
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert (workdir / "cli.db").exists()
+    protocol = calls[0].pop("http")
+    assert protocol.func is cli.HeadTimeoutH11Protocol
+    assert protocol.keywords == {"head_timeout": 15.0}
     assert calls == [
         {
             "app": "{{ cookiecutter.package_name }}.main:app",
             "host": "127.0.0.1",
             "port": 8123,
             "reload": False,
+            "workers": 1,
+            "h11_max_incomplete_event_size": 16 * 1024,
+            "limit_concurrency": 1000,
+            "timeout_keep_alive": 5,
+            "proxy_headers": False,
             "log_config": None,
             "access_log": False,
             "server_header": False,

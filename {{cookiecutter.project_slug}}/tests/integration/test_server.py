@@ -1,7 +1,8 @@
-"""The real server (the CLI's uvicorn, in a subprocess): graceful shutdown, fail-fast start."""
+"""The real server (the CLI's uvicorn, in a subprocess): its limits, shutdown and start."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,10 +19,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import {% if cookiecutter.use_redis == "yes" %}TEST_REDIS_URL, {% endif %}TEST_SECRET_KEY
 
 STARTUP_TIMEOUT_SECONDS = 60
 PACKAGE = "{{ cookiecutter.package_name }}"
+{%- if cookiecutter.use_redis == "yes" %}
+# The servers count rate limits in the suite's Redis, flushed before every test.
+SERVICE_ENV = {"REDIS_URL": TEST_REDIS_URL}
+{%- else %}
+SERVICE_ENV: dict[str, str] = {}
+{%- endif %}
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
 
@@ -46,15 +53,18 @@ def _server_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "APP__ENVIRONMENT": "test",
         "AUTH__SECRET_KEY": TEST_SECRET_KEY,
         "LOG__JSON_FORMAT": "true",
+        **SERVICE_ENV,
         **overrides,
     }
 
 
 @contextmanager
-def _serve(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def _serve(
+    tmp_path: Path, env: dict[str, str], *options: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 - the project's own CLI
-        [sys.executable, "-m", PACKAGE, "serve", "--port", str(port)],
+        [sys.executable, "-m", PACKAGE, "serve", "--port", str(port), *options],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -146,3 +156,137 @@ def test_production_start_fails_fast_without_a_database(tmp_path: Path) -> None:
         f"cannot reach the database at sqlite+aiosqlite:///{database} (OperationalError); "
         "check DATABASE_URL"
     )
+
+
+@contextmanager
+def _live_server(
+    tmp_path: Path, *options: str, **env: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    with _serve(tmp_path, _server_env(tmp_path, **env), *options) as (server, base_url):
+        _wait_until_live(server, base_url)
+        yield server, base_url
+
+
+def _connect(base_url: str) -> socket.socket:
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.settimeout(10)
+    return sock
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    received = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def _seconds_until_closed(sock: socket.socket) -> float:
+    started = time.monotonic()
+    _read_until_closed(sock)
+    return time.monotonic() - started
+
+
+def test_a_request_head_that_never_ends_is_disconnected(tmp_path: Path) -> None:
+    with _live_server(tmp_path, "--head-timeout", "1") as (_, base_url), _connect(base_url) as sock:
+        sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: test\r\n")
+
+        assert _seconds_until_closed(sock) < 5
+
+
+def test_a_request_head_trickled_in_is_disconnected(tmp_path: Path) -> None:
+    with _live_server(tmp_path, "--head-timeout", "1") as (_, base_url), _connect(base_url) as sock:
+        sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: test\r\n")
+        started = time.monotonic()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            while time.monotonic() - started < 10:
+                sock.sendall(b"X-Slow: 1\r\n")  # each line would reset a keep-alive timer
+                time.sleep(0.2)
+
+        assert time.monotonic() - started < 5
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(tmp_path: Path) -> None:
+    with (
+        _live_server(tmp_path, "--keep-alive-timeout", "1") as (_, base_url),
+        _connect(base_url) as sock,
+    ):
+        sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n")
+        response = b""
+        while b'"status"' not in response:
+            response += sock.recv(65536)
+
+        assert response.startswith(b"HTTP/1.1 200 "), response
+        assert _seconds_until_closed(sock) < 5
+
+
+def test_an_oversized_request_head_is_refused(tmp_path: Path) -> None:
+    with _live_server(tmp_path) as (_, base_url), _connect(base_url) as sock:
+        header = b"X-Big: " + b"a" * 8000 + b"\r\n"
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # closed mid-way
+            sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: test\r\n" + header * 100)
+        response = _read_until_closed(sock)
+
+    assert response == b"" or response.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 431 ")), response
+
+
+def test_connections_over_the_limit_get_503(tmp_path: Path) -> None:
+    with _live_server(tmp_path, "--max-connections", "3") as (_, base_url):
+        with _connect(base_url) as first, _connect(base_url) as second:
+            first.sendall(b"GET /health/live HTTP/1.1\r\n")  # both held open, heads unfinished
+            second.sendall(b"GET /health/live HTTP/1.1\r\n")
+            time.sleep(0.2)
+            over_the_limit = httpx.get(f"{base_url}/health/live", timeout=10)
+        time.sleep(0.2)
+        under_the_limit = httpx.get(f"{base_url}/health/live", timeout=10)
+
+    assert over_the_limit.status_code == 503, over_the_limit.text
+    assert under_the_limit.status_code == 200, under_the_limit.text
+
+
+def test_forwarded_for_from_an_untrusted_peer_does_not_change_the_rate_limit_key(
+    tmp_path: Path,
+) -> None:
+    with _live_server(tmp_path, RATE_LIMIT__DEFAULT="2/minute") as (_, base_url):
+        statuses = [
+            httpx.get(
+                f"{base_url}/api/v1/users/me",
+                headers={"X-Forwarded-For": f"203.0.113.{number}"},
+                timeout=10,
+            ).status_code
+            for number in range(3)
+        ]
+
+    assert statuses == [401, 401, 429]
+
+
+def test_forwarded_for_from_a_trusted_proxy_is_the_rate_limit_key(tmp_path: Path) -> None:
+    with _live_server(
+        tmp_path, RATE_LIMIT__DEFAULT="2/minute", APP__TRUSTED_PROXIES='["127.0.0.1"]'
+    ) as (_, base_url):
+        statuses = [
+            httpx.get(
+                f"{base_url}/api/v1/users/me",
+                headers={"X-Forwarded-For": f"203.0.113.{number}"},
+                timeout=10,
+            ).status_code
+            for number in range(3)
+        ]
+
+    assert statuses == [401, 401, 401]
+
+
+def test_production_warns_once_about_forwarded_headers_when_no_proxy_is_trusted(
+    tmp_path: Path,
+) -> None:
+    with _live_server(tmp_path, APP__ENVIRONMENT="production") as (server, base_url):
+        for _ in range(2):
+            httpx.get(
+                f"{base_url}/health/live", headers={"X-Forwarded-For": "203.0.113.1"}, timeout=10
+            )
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+
+    warnings = [e for e in _events(output) if e["event"] == "forwarded_headers_ignored"]
+    assert len(warnings) == 1, output

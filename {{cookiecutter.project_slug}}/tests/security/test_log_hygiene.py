@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from {{ cookiecutter.package_name }}.core.config import LogSettings
+from {{ cookiecutter.package_name }}.core.config import AppSettings, Environment, LogSettings
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import TEST_SECRET_KEY, client_for, make_settings, serving
 
@@ -62,10 +62,16 @@ async def test_full_auth_flow_logs_no_secret(
         logout = await client.post(
             app.url_path_for("logout"), json={"refresh_token": rotated["refresh_token"]}
         )
+        # The replay and the logout ended the first session: change the password in another.
+        second = (
+            await client.post(
+                app.url_path_for("login"), data={"username": EMAIL, "password": PASSWORD}
+            )
+        ).json()
         changed = await client.patch(
             app.url_path_for("update_me"),
             json={"password": NEW_PASSWORD, "current_password": PASSWORD},
-            headers={"Authorization": f"Bearer {rotated['access_token']}"},
+            headers={"Authorization": f"Bearer {second['access_token']}"},
         )
 
     assert registered.status_code == 201, registered.text
@@ -105,3 +111,34 @@ async def test_access_lines_name_the_user_once_authenticated(
     access = {line["path"]: line for line in lines if line["event"] == "request"}
     assert access["/api/v1/users/me"]["user_id"] == me.json()["id"]
     assert "user_id" not in access["/api/v1/auth/login"]
+
+
+# Far above one traceback's size, far below the megabytes that locals rendering wrote.
+ERROR_LOG_MAX_BYTES = 32_000
+
+
+async def test_unhandled_error_in_development_logs_no_locals_and_stays_small(
+    database_url: str, connection: AsyncConnection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings(
+        database_url,
+        app=AppSettings(environment=Environment.DEVELOPMENT),
+        log=LogSettings(json_format=False),
+    )
+    app = create_app(settings)
+
+    async def fail_holding_a_password() -> None:
+        password = PASSWORD
+        if password:
+            msg = "the route failed"
+            raise RuntimeError(msg)
+
+    app.add_api_route("/fail", fail_holding_a_password, name="fail_holding_a_password")
+    async with serving(app, connection), client_for(app) as client:
+        response = await client.get(app.url_path_for("fail_holding_a_password"))
+
+    assert response.status_code == 500, response.text
+    logs = capsys.readouterr().out
+    assert "the route failed" in logs  # the traceback itself is there
+    assert PASSWORD not in logs
+    assert len(logs.encode()) < ERROR_LOG_MAX_BYTES, len(logs.encode())

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from {{ cookiecutter.package_name }}.core.config import AppSettings, Environment, RateLimitSettings
+from {{ cookiecutter.package_name }}.core.config import (
+    AppSettings,
+    Environment,
+    RateLimitSettings,
+    Settings,
+)
+from {{ cookiecutter.package_name }}.core.resources import bind_resources, resources_of
+from {{ cookiecutter.package_name }}.core.security import PasswordHasher
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.users.models import User
 from tests.conftest import make_settings, serving
@@ -20,7 +28,8 @@ GENEROUS = "1000/minute"
 
 
 def _limited_app(database_url: str, **limits: str) -> FastAPI:
-    values = dict.fromkeys(("default", "login", "registration", "refresh", "account"), GENEROUS)
+    names = ("default", "login", "registration", "refresh", "account", "account_ceiling")
+    values = dict.fromkeys(names, GENEROUS)
     return create_app(
         make_settings(database_url, rate_limit=RateLimitSettings(**{**values, **limits}))
     )
@@ -66,7 +75,7 @@ async def test_login_brute_force_from_one_address_gets_429(
 async def test_login_brute_force_on_one_account_from_many_addresses_gets_429(
     database_url: str, connection: AsyncConnection, user: User
 ) -> None:
-    app = _limited_app(database_url, account="3/minute")
+    app = _limited_app(database_url, account_ceiling="3/minute")
     statuses = []
     async with serving(app, connection):
         for n in range(4):
@@ -74,6 +83,107 @@ async def test_login_brute_force_on_one_account_from_many_addresses_gets_429(
                 statuses.append(await _login(client, app, user.email.upper(), "wrong guess"))
 
     assert statuses == [401, 401, 401, 429]
+
+
+async def test_guesses_from_one_address_do_not_lock_the_owner_out_elsewhere(
+    database_url: str, connection: AsyncConnection, user: User
+) -> None:
+    app = _limited_app(database_url, account="3/minute")
+    async with serving(app, connection):
+        async with _client_from(app, "198.51.100.1") as attacker:
+            guesses = [await _login(attacker, app, user.email, f"guess {n}") for n in range(4)]
+            right_from_there = await _login(attacker, app, user.email, DEFAULT_PASSWORD)
+        async with _client_from(app, "203.0.113.9") as owner:
+            owner_status = await _login(owner, app, user.email, DEFAULT_PASSWORD)
+
+    assert guesses == [401, 401, 401, 429]
+    assert right_from_there == 429  # checked before the password: a right guess looks the same
+    assert owner_status == 200
+
+
+async def test_an_address_that_signed_in_before_passes_the_account_ceiling(
+    database_url: str, connection: AsyncConnection, user: User
+) -> None:
+    # The owner's first sign-in, from an address new to the account, counts too.
+    app = _limited_app(database_url, account_ceiling="4/minute")
+    async with serving(app, connection), _client_from(app, "203.0.113.9") as owner:
+        first = await _login(owner, app, user.email, DEFAULT_PASSWORD)
+        guesses = []
+        for n in range(4):
+            async with _client_from(app, f"198.51.100.{n + 1}") as attacker:
+                guesses.append(await _login(attacker, app, user.email, "wrong guess"))
+        async with _client_from(app, "192.0.2.50") as new_device:
+            from_new_address = await _login(new_device, app, user.email, DEFAULT_PASSWORD)
+        again = await _login(owner, app, user.email, DEFAULT_PASSWORD)
+
+    assert first == 200
+    assert guesses == [401, 401, 401, 429]
+    assert from_new_address == 429
+    assert again == 200
+
+
+async def _change_password(
+    client: httpx.AsyncClient, app: FastAPI, current_password: str
+) -> httpx.Response:
+    return await client.patch(
+        app.url_path_for("update_me"),
+        json={"password": "a brand new password", "current_password": current_password},
+    )
+
+
+async def test_wrong_current_passwords_are_throttled_per_account(
+    database_url: str, connection: AsyncConnection, user_token: str
+) -> None:
+    app = _limited_app(database_url, account="2/minute")
+    async with _client(app, connection) as client:
+        client.headers["Authorization"] = f"Bearer {user_token}"
+        statuses = [(await _change_password(client, app, "guess")).status_code for _ in range(3)]
+        right = await _change_password(client, app, DEFAULT_PASSWORD)
+
+    assert statuses == [400, 400, 429]
+    assert right.status_code == 429, right.text
+
+
+async def test_password_changes_and_logins_share_the_limit_per_address(
+    database_url: str, connection: AsyncConnection, user_token: str
+) -> None:
+    app = _limited_app(database_url, login="3/minute")
+    async with _client(app, connection) as client:
+        logins = [await _login(client, app, f"other{n}@example.com", "guess") for n in range(2)]
+        client.headers["Authorization"] = f"Bearer {user_token}"
+        changes = [(await _change_password(client, app, "guess")).status_code for _ in range(2)]
+
+    assert logins == [401, 401]
+    assert changes == [400, 429]
+
+
+class _ConnectionWatchingHasher(PasswordHasher):
+    """The real hasher, noting whether a request still held the test connection's savepoint."""
+
+    def __init__(self, settings: Settings, connection: AsyncConnection) -> None:
+        super().__init__(settings)
+        self._connection = connection
+        self.held_during_verify: list[bool] = []
+
+    async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        self.held_during_verify.append(self._connection.in_nested_transaction())
+        return await super().verify(password, hashed)
+
+
+async def test_password_change_holds_no_connection_while_hashing(
+    database_url: str, connection: AsyncConnection, user_token: str
+) -> None:
+    app = _limited_app(database_url)
+    async with _client(app, connection) as client:
+        resources = resources_of(app)
+        hasher = _ConnectionWatchingHasher(resources.settings, connection)
+        bind_resources(app, replace(resources, password_hasher=hasher))
+        client.headers["Authorization"] = f"Bearer {user_token}"
+        response = await _change_password(client, app, DEFAULT_PASSWORD)
+
+    assert response.status_code == 200, response.text
+    # Every request's session is a savepoint here: an open one is a held pooled connection.
+    assert hasher.held_during_verify == [False]
 
 
 async def test_registration_is_throttled_per_address(

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
+import logging
+import string
+import tracemalloc
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +17,7 @@ from fastapi import FastAPI
 from jose import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from {{ cookiecutter.package_name }}.auth.schemas import TOKEN_MAX_LENGTH
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.security import TokenType, create_token
 from {{ cookiecutter.package_name }}.users.models import User
@@ -146,3 +151,75 @@ async def test_malformed_authorization_header_is_401(
     response = await client.get(app.url_path_for("read_me"), headers={"Authorization": header})
 
     assert response.status_code == 401, response.text
+
+
+BASE64URL = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+
+
+def _respell(token: str, spelling: str, variant: int = 0) -> str:
+    """Another spelling of the same signature, which lenient base64 decoders read alike."""
+    signed, signature = token.rsplit(".", 1)
+    if spelling == "padded":
+        signature += "=" * (1 + variant)
+    elif spelling == "non-alphabet":
+        signature = signature[:4] + "!!!!" * (1 + variant) + signature[4:]
+    elif spelling == "unused-bits":  # 32 bytes take 43 characters: the last has 2 spare bits
+        assert variant < 3
+        last = BASE64URL.index(signature[-1]) | (1 + variant)
+        signature = signature[:-1] + BASE64URL[last]
+    elif spelling == "oversized":
+        signature += "=" * (TOKEN_MAX_LENGTH + variant)
+    else:
+        raise AssertionError(spelling)
+    return f"{signed}.{signature}"
+
+
+@pytest.mark.parametrize("spelling", ["padded", "non-alphabet", "unused-bits", "oversized"])
+async def test_non_canonical_spelling_of_a_genuine_token_is_401(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, user: User, spelling: str
+) -> None:
+    token, _ = create_token(settings, subject=str(user.id), token_type=TokenType.ACCESS)
+
+    response = await client.get(
+        app.url_path_for("read_me"),
+        headers={"Authorization": f"Bearer {_respell(token, spelling)}"},
+    )
+
+    assert response.status_code == 401, response.text
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_token"
+
+
+async def test_many_spellings_of_one_token_retain_no_memory(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, user: User
+) -> None:
+    token, _ = create_token(settings, subject=str(user.id), token_type=TokenType.ACCESS)
+    spellings = [
+        *(_respell(token, "padded", TOKEN_MAX_LENGTH - 100 - len(token) - n) for n in range(100)),
+        *(_respell(token, "non-alphabet", 900 - n) for n in range(100)),
+        *(_respell(token, "oversized", n) for n in range(100)),
+    ]
+    assert len(set(spellings)) == 300
+    url = app.url_path_for("read_me")
+    # Warm up: the first requests fill caches that have nothing to do with tokens.
+    for spelling in (token, spellings[0], spellings[-1]):
+        await client.get(url, headers={"Authorization": f"Bearer {spelling}"})
+    # pytest keeps every log record of a test: that memory is its own, not the service's.
+    logging.disable(logging.INFO)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for spelling in spellings:
+            response = await client.get(url, headers={"Authorization": f"Bearer {spelling}"})
+            assert response.status_code == 401, response.text
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        logging.disable(logging.NOTSET)
+
+    # The spellings total over 1 MiB: keeping any sizeable share of them would show.
+    assert sum(map(len, spellings)) > 1024 * 1024
+    assert retained < 128 * 1024, retained

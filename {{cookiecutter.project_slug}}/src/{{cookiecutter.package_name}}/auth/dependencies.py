@@ -9,6 +9,8 @@ from fastapi import Depends, params
 from fastapi.security import OAuth2PasswordBearer
 
 from {{ cookiecutter.package_name }}.auth import service
+from {{ cookiecutter.package_name }}.auth.exceptions import InvalidTokenError
+from {{ cookiecutter.package_name }}.auth.schemas import TOKEN_MAX_LENGTH
 from {{ cookiecutter.package_name }}.auth.store import DatabaseRefreshTokenStore, RefreshTokenStore
 from {{ cookiecutter.package_name }}.core.dependencies import (
     ReadSessionDep,
@@ -36,6 +38,8 @@ async def get_current_user(
     if not token:
         msg = "Missing bearer token."
         raise AuthenticationError(msg)
+    if len(token) > TOKEN_MAX_LENGTH:  # not one of ours: refused before any decoding
+        raise InvalidTokenError
     user, _ = await service.user_from_token(session, settings, token, token_type=TokenType.ACCESS)
     # Every later log line of this request, the access line included, names the user.
     structlog.contextvars.bind_contextvars(user_id=str(user.id))

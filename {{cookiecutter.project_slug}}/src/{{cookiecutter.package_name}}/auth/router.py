@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from {{ cookiecutter.package_name }}.auth import service
 from {{ cookiecutter.package_name }}.auth.dependencies import RefreshTokenStoreDep
@@ -14,6 +14,7 @@ from {{ cookiecutter.package_name }}.core.dependencies import (
     SettingsDep,
     rate_limit,
 )
+from {{ cookiecutter.package_name }}.core.rate_limit import client_address
 from {{ cookiecutter.package_name }}.users.models import User
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate, UserRead
 
@@ -35,8 +36,9 @@ async def register(
     return await service.register(session, hasher, data=data)
 
 
-@router.post("/login", dependencies=[rate_limit("login")], name="login")
+@router.post("/login", name="login")
 async def login(
+    request: Request,
     form: LoginFormDep,
     session: SessionDep,
     hasher: PasswordHasherDep,
@@ -44,9 +46,18 @@ async def login(
     settings: SettingsDep,
     limiter: RateLimiterDep,
 ) -> TokenPair:
-    """Exchange an email (as `username`) and password for an access and a refresh token."""
-    await limiter.hit("account", "login", form.username.lower())
-    user = await service.authenticate(session, hasher, email=form.username, password=form.password)
+    """Exchange an email (as `username`) and password for an access and a refresh token.
+
+    Attempts are limited per client address and per account (429 with Retry-After).
+    """
+    user = await service.authenticate(
+        session,
+        hasher,
+        limiter,
+        email=form.username,
+        password=form.password,
+        address=client_address(request),
+    )
     return await service.issue_tokens(store, settings, user)
 
 

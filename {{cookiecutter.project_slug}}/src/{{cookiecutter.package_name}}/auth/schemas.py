@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Form
 from pydantic import BaseModel, ConfigDict, Field
 
+from {{ cookiecutter.package_name }}.core.schemas import SingleLineText
 from {{ cookiecutter.package_name }}.users.models import EMAIL_MAX_LENGTH
 from {{ cookiecutter.package_name }}.users.schemas import PASSWORD_MAX_LENGTH
 
@@ -29,8 +30,8 @@ class LoginForm:
 
 
 async def login_form(
-    username: Annotated[str, Form(min_length=1, max_length=EMAIL_MAX_LENGTH)],
-    password: Annotated[str, Form(min_length=1, max_length=PASSWORD_MAX_LENGTH)],
+    username: Annotated[SingleLineText, Form(min_length=1, max_length=EMAIL_MAX_LENGTH)],
+    password: Annotated[SingleLineText, Form(min_length=1, max_length=PASSWORD_MAX_LENGTH)],
     # OAuth2's other fields, validated for clients that send them; the service has no scopes.
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,  # noqa: ARG001 - validated only
     scope: Annotated[str, Form(max_length=1000)] = "",  # noqa: ARG001 - validated only

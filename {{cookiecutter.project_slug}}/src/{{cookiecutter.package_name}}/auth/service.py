@@ -5,21 +5,24 @@ from __future__ import annotations
 import uuid
 
 import structlog
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth.exceptions import (
     InvalidCredentialsError,
     InvalidTokenError,
 )
+from {{ cookiecutter.package_name }}.auth.models import RefreshToken
 from {{ cookiecutter.package_name }}.auth.schemas import TokenPair
 from {{ cookiecutter.package_name }}.auth.store import Outcome, RefreshTokenStore
 from {{ cookiecutter.package_name }}.core import security
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import release_connection
+from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher, TokenType
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.exceptions import EmailAlreadyRegisteredError
-from {{ cookiecutter.package_name }}.users.models import User
+from {{ cookiecutter.package_name }}.users.models import User, normalize_email
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate
 
 logger = structlog.get_logger(__name__)
@@ -35,18 +38,51 @@ async def register(session: AsyncSession, hasher: PasswordHasher, *, data: UserC
     )
 
 
+async def check_password(
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    limiter: RateLimiter,
+    *,
+    user: User | None,
+    email: str,
+    address: str,
+    password: str,
+) -> bool:
+    """Whether `password` is `user`'s: every password check goes through here.
+
+    The guessing limits of `email` and the client `address` are hit before the hash is
+    checked (RateLimitedError past one), so no answer, a limit's or a storage failure's,
+    depends on the guess. No pooled connection waits on the hash.
+    """
+    await release_connection(session)
+    account = normalize_email(email)
+    await limiter.hit_password_check(account=account, address=address)
+    # An unknown email still costs one hash, so timing does not reveal which emails exist.
+    valid, new_hash = await hasher.verify(password, user.hashed_password if user else None)
+    if user is None or not valid:
+        return False
+    await limiter.remember_sign_in(account=account, address=address)
+    if new_hash is not None:
+        await users_service.update(session, user, changes={"hashed_password": new_hash})
+    return True
+
+
 async def authenticate(
-    session: AsyncSession, hasher: PasswordHasher, *, email: str, password: str
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    limiter: RateLimiter,
+    *,
+    email: str,
+    password: str,
+    address: str,
 ) -> User:
     """Return the active user with these credentials, or raise InvalidCredentialsError."""
     user = await users_service.get_by_email(session, email=email)
-    await release_connection(session)
-    # An unknown email still costs one hash, so timing does not reveal which emails exist.
-    valid, new_hash = await hasher.verify(password, user.hashed_password if user else None)
+    valid = await check_password(
+        session, hasher, limiter, user=user, email=email, address=address, password=password
+    )
     if user is None or not valid or not user.is_active:
         raise InvalidCredentialsError
-    if new_hash is not None:
-        await users_service.update(session, user, changes={"hashed_password": new_hash})
     return user
 
 
@@ -57,16 +93,22 @@ async def issue_tokens(
     *,
     family_id: uuid.UUID | None = None,
 ) -> TokenPair:
-    """A new access and refresh token; the refresh token starts or continues a family."""
+    """A new access and refresh token; the refresh token starts or continues a family.
+
+    The access token names the family as its session, so ending the family ends it too.
+    """
     subject = str(user.id)
-    access_token, _ = security.create_token(settings, subject=subject, token_type=TokenType.ACCESS)
+    family_id = family_id or uuid.uuid4()
+    access_token, _ = security.create_token(
+        settings, subject=subject, token_type=TokenType.ACCESS, session_id=str(family_id)
+    )
     refresh_token, refresh = security.create_token(
         settings, subject=subject, token_type=TokenType.REFRESH
     )
     await store.add(
         security.fingerprint(refresh.token_id),
         user_id=user.id,
-        family_id=family_id or uuid.uuid4(),
+        family_id=family_id,
         expires_at=refresh.expires_at,
     )
     return TokenPair(
@@ -79,14 +121,29 @@ async def issue_tokens(
 async def user_from_token(
     session: AsyncSession, settings: Settings, token: str, *, token_type: TokenType
 ) -> tuple[User, security.TokenClaims]:
-    """The active user a valid token of `token_type` was issued to, or InvalidTokenError."""
+    """The active user a valid token of `token_type` was issued to, or InvalidTokenError.
+
+    An access token's session (its refresh-token family) must still be live, and a token
+    issued at or before the user's `tokens_valid_after` is refused: both checks ride on
+    the one query that loads the user.
+    """
     try:
         claims = security.decode_token(settings, token, expected_type=token_type)
         user_id = uuid.UUID(claims.subject)
+        session_id = None if claims.session_id is None else uuid.UUID(claims.session_id)
     except (security.InvalidTokenError, ValueError) as error:
         raise InvalidTokenError from error
-    user = await session.get(User, user_id)
+    query = select(User).where(User.id == user_id)
+    if token_type is TokenType.ACCESS and session_id is not None:
+        query = query.where(
+            exists().where(RefreshToken.family_id == session_id, RefreshToken.revoked_at.is_(None))
+        )
+    user = (await session.execute(query)).scalar_one_or_none()
     if user is None or not user.is_active:
+        raise InvalidTokenError
+    if user.tokens_valid_after is not None and (
+        claims.issued_at <= user.tokens_valid_after.timestamp()
+    ):
         raise InvalidTokenError
     return user, claims
 

@@ -6,10 +6,10 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Literal, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from limits import parse_many
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - refused outside development
@@ -39,6 +39,19 @@ class AppSettings(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # On SIGTERM, in-flight requests get this long to finish before they are cancelled.
     graceful_shutdown_seconds: int = Field(default=20, gt=0)
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed;
+    # from any other peer those headers are ignored.
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    api_docs: bool | None = Field(
+        default=None,
+        description="/docs, /redoc and /openapi.json; by default off in production, on elsewhere.",
+    )
+
+    @property
+    def serves_api_docs(self) -> bool:
+        if self.api_docs is None:
+            return self.environment is not Environment.PRODUCTION
+        return self.api_docs
 
 
 class DatabaseSettings(BaseModel):
@@ -80,18 +93,22 @@ class RateLimitSettings(BaseModel):
 {%- endif %}
     enabled: bool = True
     # When the storage fails: "allow" serves the request and logs an error (fail open),
-    # "deny" answers 503 (fail closed).
+    # "deny" answers 503 (fail closed). Password checks never fail open: they are counted
+    # in process memory meanwhile.
     on_storage_error: Literal["allow", "deny"] = "allow"
     # Per client address, on every /api route.
     default: str = "300/minute"
-    # Per client address, on the auth routes.
+    # Password checks (login, password change) per client address.
     login: str = "10/minute"
+    # Per client address, on the other auth routes.
     registration: str = "10/hour"
     refresh: str = "30/minute"
-    # Per email address, on login and register, whatever address the attempts come from.
+    # Password checks per account from one client address; registrations per email.
     account: str = "5/minute"
+    # Password checks per account from all the addresses that never signed in to it.
+    account_ceiling: str = "100/hour"
 
-    @field_validator("default", "login", "registration", "refresh", "account")
+    @field_validator("default", "login", "registration", "refresh", "account", "account_ceiling")
     @classmethod
     def _check_notation(cls, value: str) -> str:
         try:
@@ -113,6 +130,9 @@ class CacheSettings(BaseModel):
     """The read cache in Redis; writes invalidate it, the TTL bounds what a missed one costs."""
 
     ttl_seconds: int = Field(default=60, ge=1)
+    # A Redis of its own (with an eviction policy), so cache pressure never evicts the rate
+    # limits and jobs in REDIS_URL's; unset, the cache shares REDIS_URL's Redis.
+    redis_url: str | None = None
 {%- endif %}
 {%- if cookiecutter.task_queue == "taskiq" %}
 
@@ -195,13 +215,9 @@ class Settings(BaseSettings):
         return self.is_production if self.log.json_format is None else self.log.json_format
 
     def loggable(self) -> dict[str, Any]:
-        """The effective configuration, safe to log: secrets masked, URL passwords hidden."""
+        """The effective configuration, safe to log: secrets and the secrets in URLs masked."""
         values = self.model_dump(mode="json")  # SecretStr values dump as "**********"
-        values["database_url"] = hide_url_password(self.database_url)
-{%- if cookiecutter.use_redis == "yes" %}
-        values["redis_url"] = hide_url_password(self.redis_url)
-{%- endif %}
-        return values
+        return {name: _mask_urls(value) for name, value in values.items()}
 
     @model_validator(mode="after")
     def _check_secret_key(self) -> Self:
@@ -217,19 +233,64 @@ class Settings(BaseSettings):
             if self.app.cors_allow_credentials and "*" in self.app.cors_origins:
                 msg = "APP__CORS_ORIGINS cannot be '*' with credentials allowed in production"
                 raise ValueError(msg)
+            if self.app.cors_allow_credentials and "null" in self.app.cors_origins:
+                msg = (
+                    "APP__CORS_ORIGINS cannot contain 'null' with credentials allowed in "
+                    "production: any sandboxed iframe or local file sends Origin: null"
+                )
+                raise ValueError(msg)
         elif weak:
             # Outside production a missing key gets a per-process one: tokens die on restart.
             self.auth.secret_key = SecretStr(secrets.token_urlsafe(48))
         return self
 
 
-def hide_url_password(url: str) -> str:
-    """The URL with any password replaced by ***, for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+URL_MASK = "***"
+# Query parameters whose lower-cased name contains one of these carry credentials
+# (?password=, ?api_key=, ?access_token=, ?sig=); masking a harmless one costs nothing.
+SECRET_PARAMETER_FRAGMENTS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "sig")
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password and secret-looking query values replaced by ***.
+
+    For every URL that is logged or put in an error message.
+    """
+    try:
+        parts = urlsplit(url)
+        has_password = parts.password is not None
+    except ValueError:
+        return URL_MASK  # unparseable, so no part of it can be told safe
+    masked = url
+    if has_password:
+        host = parts.netloc.rpartition("@")[2]
+        masked = urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{URL_MASK}@{host}"))
+    if parts.query:
+        # By hand, not urlunsplit: it would drop the empty host of sqlite:///file?key=...
+        base, _, rest = masked.partition("?")
+        query, hash_sign, fragment = rest.partition("#")
+        query = "&".join(_mask_parameter(parameter) for parameter in query.split("&"))
+        masked = f"{base}?{query}{hash_sign}{fragment}"
+    return masked
+
+
+def _mask_parameter(parameter: str) -> str:
+    name, equals, _value = parameter.partition("=")
+    lowered = unquote_plus(name).lower()
+    if equals and any(fragment in lowered for fragment in SECRET_PARAMETER_FRAGMENTS):
+        return f"{name}={URL_MASK}"
+    return parameter
+
+
+def _mask_urls(value: object) -> object:
+    """`value` with every string in it that looks like a URL passed through mask_url."""
+    if isinstance(value, str):
+        return mask_url(value) if "://" in value else value
+    if isinstance(value, dict):
+        return {key: _mask_urls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_urls(item) for item in value]
+    return value
 
 
 @lru_cache

@@ -21,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, ma
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.config import Settings, mask_url
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -151,7 +151,7 @@ async def check_database(engine: AsyncEngine, *, timeout_seconds: float) -> None
         async with asyncio.timeout(timeout_seconds), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError, TimeoutError) as error:
-        url = engine.url.render_as_string(hide_password=True)
+        url = mask_url(engine.url.render_as_string(hide_password=False))
         reason = type(error).__name__
         msg = f"cannot reach the database at {url} ({reason}); check DATABASE_URL"
         raise DatabaseUnavailableError(msg) from error

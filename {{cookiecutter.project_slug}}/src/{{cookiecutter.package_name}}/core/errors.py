@@ -47,11 +47,16 @@ class AppError(Exception):
     title: str = "Bad request"
 
     def __init__(
-        self, detail: str | None = None, *, headers: Mapping[str, str] | None = None
+        self,
+        detail: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        errors: list[FieldError] | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail
         self.headers = dict(headers or {})
+        self.errors = errors
 
 
 class NotFoundError(AppError):
@@ -128,7 +133,12 @@ async def _handle_app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
     logger.info("request_failed", code=exc.code, status=exc.status_code)
     return problem_response(
-        exc.status_code, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers
+        exc.status_code,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
     )
 
 
@@ -172,6 +182,33 @@ DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
 UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
+# SQLSTATE class 22 is "data exception"; asyncpg's errors reach SQLAlchemy untyped but carry it.
+DATA_EXCEPTION_SQLSTATE_CLASS = "22"
+
+
+def is_data_error(error: sqlalchemy.exc.DBAPIError) -> bool:
+    """Whether the database refused a value it cannot store or compute with."""
+    if isinstance(error, sqlalchemy.exc.DataError):
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(DATA_EXCEPTION_SQLSTATE_CLASS)
+
+
+async def _handle_database_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, sqlalchemy.exc.DBAPIError)  # noqa: S101 - registered for it only
+    if not is_data_error(exc):
+        raise exc  # a bug, not bad input: the last-resort 500 logs it
+    # Validation should have caught the value: log the driver's error name, never its
+    # message, which quotes the value and the statement.
+    logger.warning("database_refused_data", error=type(exc.orig).__name__)
+    return problem_response(
+        422,
+        code="invalid_data",
+        title="Invalid data",
+        detail="The database cannot store a value of this request.",
+    )
+
+
 def unavailable_handler(
     service: str,
 ) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
@@ -193,6 +230,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(HTTPException, _handle_http_exception)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _handle_database_error)
     for error in DATABASE_UNAVAILABLE_ERRORS:
         app.add_exception_handler(error, unavailable_handler("The database"))
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from typing import TextIO
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import ExcInfo, Processor
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 {%- if cookiecutter.use_sentry == "yes" %}
@@ -19,12 +21,27 @@ from {{ cookiecutter.package_name }}.core.tracing import add_trace_context
 REQUEST_ID_KEY = "request_id"
 # Their debug lines carry SQL parameters or request data: never below INFO.
 CHATTY_LOGGERS = ("aiosqlite", "asyncio", "multipart", "python_multipart")
+# Bounds what one error writes: a request's stack is deep, and the innermost frames tell.
+TRACEBACK_MAX_FRAMES = 40
+TRACEBACK_MAX_CHARS = 20_000
 
 
 def current_request_id() -> str | None:
     """The id of the request being handled, if any."""
     value = structlog.contextvars.get_contextvars().get(REQUEST_ID_KEY)
     return value if isinstance(value, str) else None
+
+
+def format_traceback(exc_info: ExcInfo) -> str:
+    """The traceback as text: never the frames' locals (they hold passwords), bounded in size."""
+    text = "".join(traceback.format_exception(*exc_info, limit=-TRACEBACK_MAX_FRAMES))
+    if len(text) > TRACEBACK_MAX_CHARS:
+        text = "[traceback truncated]\n" + text[-TRACEBACK_MAX_CHARS:]
+    return text.rstrip("\n")
+
+
+def _console_traceback(sio: TextIO, exc_info: ExcInfo) -> None:
+    sio.write("\n" + format_traceback(exc_info))
 
 
 def configure_logging(settings: Settings) -> None:
@@ -43,10 +60,11 @@ def configure_logging(settings: Settings) -> None:
 {%- endif %}
     renderer: Processor
     if settings.log_as_json:
-        shared.append(structlog.processors.format_exc_info)
+        shared.append(structlog.processors.ExceptionRenderer(format_traceback))
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        # Not the default formatter: with rich or better-exceptions installed it shows locals.
+        renderer = structlog.dev.ConsoleRenderer(exception_formatter=_console_traceback)
 
     structlog.configure(
         processors=[

@@ -10,8 +10,26 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from {{ cookiecutter.package_name }}.core.cache import Produce
+from {{ cookiecutter.package_name }}.core.config import Settings
 
 logger = structlog.get_logger(__name__)
+
+# Bigger values are served but not stored: no client can fill the cache's memory quickly.
+MAX_ENTRY_BYTES = 256 * 1024
+
+
+def cache_redis(settings: Settings, redis: Redis) -> Redis:
+    """The cache's own Redis when CACHE__REDIS_URL names one, else the service's `redis`."""
+    if settings.cache.redis_url is None:
+        return redis
+    timeout = settings.redis.socket_timeout_seconds
+    return Redis.from_url(
+        settings.cache.redis_url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        max_connections=settings.redis.max_connections,
+        health_check_interval=30,
+    )
 
 
 class RedisCache:
@@ -23,10 +41,18 @@ class RedisCache:
     When Redis fails, reads go straight to `produce`: slower, never wrong.
     """
 
-    def __init__(self, redis: Redis, *, ttl_seconds: int, prefix: str = "cache") -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        ttl_seconds: int,
+        prefix: str = "cache",
+        max_entry_bytes: int = MAX_ENTRY_BYTES,
+    ) -> None:
         self._redis = redis
         self._ttl_seconds = ttl_seconds
         self._prefix = prefix
+        self._max_entry_bytes = max_entry_bytes
 
     async def get_or_set(self, namespace: str, key: str, produce: Produce) -> bytes:
         try:
@@ -39,6 +65,8 @@ class RedisCache:
         if cached is not None:
             return cached
         value = await produce()
+        if len(value) > self._max_entry_bytes:
+            return value
         try:
             await self._redis.set(entry_key, value, ex=self._ttl_seconds)
         except RedisError as error:

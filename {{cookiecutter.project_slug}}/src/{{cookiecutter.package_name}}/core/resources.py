@@ -44,7 +44,7 @@ from {{ cookiecutter.package_name }}.core.job_queue import create_broker
 from {{ cookiecutter.package_name }}.core.metrics import HttpMetrics
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {%- if cookiecutter.use_redis == "yes" %}
-from {{ cookiecutter.package_name }}.core.redis_cache import RedisCache
+from {{ cookiecutter.package_name }}.core.redis_cache import RedisCache, cache_redis
 from {{ cookiecutter.package_name }}.core.redis_client import create_redis, rate_limit_storage
 {%- endif %}
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher
@@ -104,7 +104,10 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         redis = create_redis(settings)
         stack.push_async_callback(redis.aclose)
         rate_limiter = RateLimiter(settings, rate_limit_storage(redis))
-        cache: Cache = RedisCache(redis, ttl_seconds=settings.cache.ttl_seconds)
+        cache_client = cache_redis(settings, redis)
+        if cache_client is not redis:
+            stack.push_async_callback(cache_client.aclose)
+        cache: Cache = RedisCache(cache_client, ttl_seconds=settings.cache.ttl_seconds)
 {%- else %}
         rate_limiter = RateLimiter(settings, MemoryStorage(wrap_exceptions=True))
         cache = NoCache()

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import os
+import re
+import threading
 import time
+import unicodedata
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
-from types import MappingProxyType
 from typing import Any
 
 from jose import JWTError, jwt
@@ -21,8 +25,12 @@ from passlib.context import CryptContext
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 
-# Distinct tokens whose verified claims are kept (see `_verified_claims`).
+# Verified tokens remembered (see `VerifiedTokenCache`), and how many of them one subject
+# may hold: a client uses one or two at a time, and one account must not evict the others.
 VERIFIED_TOKENS_CACHED = 1024
+VERIFIED_TOKENS_PER_SUBJECT = 8
+# A JWT segment in its one canonical spelling: base64url without padding.
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 # HMAC with a shared secret: the service both signs and verifies its tokens.
 ALGORITHM = "HS256"
 # Tolerated clock difference between servers when checking exp, nbf and iat.
@@ -44,10 +52,19 @@ class TokenClaims:
     token_type: TokenType
     token_id: str
     expires_at: datetime
+    # Seconds since the epoch, with a fraction: a password change refuses tokens issued
+    # before it even within the same second.
+    issued_at: float
+    # The login (refresh-token family) the token belongs to; tokens from before it existed
+    # carry none.
+    session_id: str | None = None
 
 
 class PasswordHasher:
     """argon2id for new hashes; older schemes still verify and are re-hashed on login.
+
+    Passwords are NFKC-normalised first, so the same password typed on another keyboard or
+    system (composed or decomposed accents, full-width digits) is the same password.
 
     Hashing is CPU-bound, so it runs in worker threads, never on the event loop, and at most
     one per CPU at a time: more would only add memory (argon2 takes `argon2_memory_kib`
@@ -69,19 +86,44 @@ class PasswordHasher:
         self._dummy_hash: str = self._context.hash(uuid.uuid4().hex)
 
     async def hash(self, password: str) -> str:
-        hashed: str = await self._run(self._context.hash, password)
+        hashed: str = await self._run(self._context.hash, _normalised(password))
         return hashed
 
     async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """Check a password; return (valid, new hash when the stored one is outdated)."""
-        if hashed is None:
-            await self._run(self._context.verify, password, self._dummy_hash)
-            return False, None
+        result: tuple[bool, str | None] = await self._run(self._verify, password, hashed)
+        return result
+
+    def _verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        """Every failure costs one verification at current parameters per form tried.
+
+        That is what an unknown email (`hashed is None`) costs, so neither a missing account
+        nor an outdated, cheaper hash shows in the time a wrong password takes.
+        """
+        normalised = _normalised(password)
+        # The raw form too: hashes made before normalisation must keep working.
+        forms = dict.fromkeys((normalised, password))
+        current = hashed is not None and self._is_current(hashed)
+        for form in forms:
+            if hashed is not None and self._matches(form, hashed):
+                if current and form == normalised:
+                    return True, None
+                return True, self._context.hash(normalised)
+            if not current:
+                self._context.verify(form, self._dummy_hash)
+        return False, None
+
+    def _is_current(self, hashed: str) -> bool:
         try:
-            valid, new_hash = await self._run(self._context.verify_and_update, password, hashed)
+            return not self._context.needs_update(hashed)
+        except ValueError:  # an unknown hash format
+            return False
+
+    def _matches(self, password: str, hashed: str) -> bool:
+        try:
+            return bool(self._context.verify(password, hashed))
         except ValueError:  # e.g. an unknown hash format or a bcrypt input over 72 bytes
-            return False, None
-        return bool(valid), new_hash
+            return False
 
     def close(self) -> None:
         """Let the threads go; the next hash starts new ones."""
@@ -98,7 +140,7 @@ class PasswordHasher:
 
 
 def create_token(
-    settings: Settings, *, subject: str, token_type: TokenType
+    settings: Settings, *, subject: str, token_type: TokenType, session_id: str | None = None
 ) -> tuple[str, TokenClaims]:
     """Sign a token for `subject`; return it with the claims it carries."""
     ttl = (
@@ -115,56 +157,120 @@ def create_token(
         "jti": token_id,
         "iss": settings.auth.issuer,
         "aud": settings.auth.audience,
-        "iat": now,
+        "iat": now.timestamp(),  # a datetime would be encoded in whole seconds
         "nbf": now,
         "exp": expires_at,
     }
+    if session_id is not None:
+        claims["sid"] = session_id
     token = jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
     return token, TokenClaims(
-        subject=subject, token_type=token_type, token_id=token_id, expires_at=expires_at
+        subject=subject,
+        token_type=token_type,
+        token_id=token_id,
+        expires_at=expires_at,
+        issued_at=now.timestamp(),
+        session_id=session_id,
     )
 
 
 def decode_token(settings: Settings, token: str, *, expected_type: TokenType) -> TokenClaims:
     """Verify signature, algorithm, issuer, audience, times and type, or raise."""
-    claims = _verified_claims(
-        token,
-        settings.secret_key,
-        ALGORITHM,
-        audience=settings.auth.audience,
-        issuer=settings.auth.issuer,
-    )
-    _check_times(claims, leeway=CLOCK_SKEW_SECONDS)
-    subject, token_type, token_id = claims.get("sub"), claims.get("type"), claims.get("jti")
-    if not isinstance(subject, str) or not subject:
-        msg = "the subject must be a non-empty string"
-        raise InvalidTokenError(msg)
-    if token_type != expected_type.value:
+    audience, issuer = settings.auth.audience, settings.auth.issuer
+    # The key and claims it was verified against are part of the digest: a rotated key
+    # or another audience never finds a token verified under the old ones.
+    digest = hashlib.sha256(
+        "\0".join((settings.secret_key, audience, issuer, token)).encode("utf-8", "surrogatepass")
+    ).digest()
+    verified = verified_tokens.get(digest)
+    if verified is None:
+        verified = _verify(token, settings.secret_key, audience=audience, issuer=issuer)
+        verified_tokens.add(digest, verified)
+    _check_times(verified.times, leeway=CLOCK_SKEW_SECONDS)
+    if verified.token_type != expected_type.value:
         msg = f"expected a {expected_type.value} token"
         raise InvalidTokenError(msg)
-    if not isinstance(token_id, str):
-        msg = "the token id must be a string"
-        raise InvalidTokenError(msg)
     return TokenClaims(
-        subject=subject,
+        subject=verified.subject,
         token_type=expected_type,
-        token_id=token_id,
-        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        token_id=verified.token_id,
+        expires_at=datetime.fromtimestamp(verified.times["exp"], UTC),
+        issued_at=verified.times["iat"],
+        session_id=verified.session_id,
     )
 
 
-# A client sends the same access token with every request until it expires, so each
-# token's signature is checked once. Its times are checked on every use (`_check_times`);
-# failures are not cached.
-@lru_cache(maxsize=VERIFIED_TOKENS_CACHED)
-def _verified_claims(
-    token: str, key: str, algorithm: str, *, audience: str, issuer: str
-) -> Mapping[str, Any]:
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """What is kept of a token whose signature and claims checked out: no more than it needs."""
+
+    subject: str
+    token_type: str | None
+    token_id: str
+    session_id: str | None
+    times: Mapping[str, Any]  # exp, nbf and iat as signed, checked on every use
+
+
+class VerifiedTokenCache:
+    """Verified tokens by a fixed-size digest, least recently used evicted first.
+
+    A client sends the same access token with every request until it expires, so each
+    token's signature is checked once. Only verified tokens get in (failures are never
+    kept), at most `per_subject` of them for one subject: that account's oldest goes first.
+    """
+
+    def __init__(self, maxsize: int, *, per_subject: int) -> None:
+        self._maxsize = maxsize
+        self._per_subject = per_subject
+        self._entries: OrderedDict[bytes, VerifiedToken] = OrderedDict()
+        self._by_subject: dict[str, list[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: bytes) -> VerifiedToken | None:
+        with self._lock:
+            verified = self._entries.get(digest)
+            if verified is not None:
+                self._entries.move_to_end(digest)
+            return verified
+
+    def add(self, digest: bytes, verified: VerifiedToken) -> None:
+        with self._lock:
+            if digest in self._entries:
+                return
+            held = self._by_subject.get(verified.subject, ())
+            if len(held) >= self._per_subject:
+                del self._entries[self._by_subject[verified.subject].pop(0)]
+            elif len(self._entries) >= self._maxsize:
+                evicted_digest, evicted = self._entries.popitem(last=False)
+                others = self._by_subject[evicted.subject]
+                others.remove(evicted_digest)
+                if not others:
+                    del self._by_subject[evicted.subject]
+            self._by_subject.setdefault(verified.subject, []).append(digest)
+            self._entries[digest] = verified
+
+    def held_by(self, subject: str) -> int:
+        with self._lock:
+            return len(self._by_subject.get(subject, ()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+verified_tokens = VerifiedTokenCache(
+    VERIFIED_TOKENS_CACHED, per_subject=VERIFIED_TOKENS_PER_SUBJECT
+)
+
+
+def _verify(token: str, key: str, *, audience: str, issuer: str) -> VerifiedToken:
+    if not _is_canonical(token):
+        msg = "the token is not in canonical base64url form"
+        raise InvalidTokenError(msg)
     try:
         claims = jwt.decode(
             token,
             key,
-            algorithms=[algorithm],
+            algorithms=[ALGORITHM],
             audience=audience,
             issuer=issuer,
             # Times are `_check_times`' job; python-jose would verify a claim it requires.
@@ -177,7 +283,45 @@ def _verified_claims(
         )
     except JWTError as error:
         raise InvalidTokenError(str(error)) from error
-    return MappingProxyType(claims)
+    subject, token_type, token_id = claims.get("sub"), claims.get("type"), claims.get("jti")
+    if not isinstance(subject, str) or not subject:
+        msg = "the subject must be a non-empty string"
+        raise InvalidTokenError(msg)
+    if not isinstance(token_id, str):
+        msg = "the token id must be a string"
+        raise InvalidTokenError(msg)
+    session_id = claims.get("sid")
+    if session_id is not None and not isinstance(session_id, str):
+        msg = "the session id must be a string"
+        raise InvalidTokenError(msg)
+    return VerifiedToken(
+        subject=subject,
+        token_type=token_type if isinstance(token_type, str) else None,
+        token_id=token_id,
+        session_id=session_id,
+        times={name: claims[name] for name in ("exp", "nbf", "iat") if name in claims},
+    )
+
+
+def _is_canonical(token: str) -> bool:
+    """Only one spelling of a token verifies: no padding, no stray characters, no unused bits.
+
+    base64 decoders skip what they do not expect, so without this one signed token has
+    endless spellings, each a new cache entry.
+    """
+    segments = token.split(".")
+    if len(segments) != 3:  # header, payload, signature
+        return False
+    for segment in segments:
+        if _SEGMENT.fullmatch(segment) is None:
+            return False
+        try:
+            decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        except binascii.Error:  # a length no encoder produces
+            return False
+        if base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() != segment:
+            return False
+    return True
 
 
 def _check_times(claims: Mapping[str, Any], *, leeway: int) -> None:
@@ -200,6 +344,10 @@ def _timestamp(claims: Mapping[str, Any], name: str, default: float | None = Non
         msg = f"the {name} claim must be a number of seconds"
         raise InvalidTokenError(msg)
     return value
+
+
+def _normalised(password: str) -> str:
+    return unicodedata.normalize("NFKC", password)
 
 
 def fingerprint(token_id: str) -> str:

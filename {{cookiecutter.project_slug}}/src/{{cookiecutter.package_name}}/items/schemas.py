@@ -8,11 +8,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from {{ cookiecutter.package_name }}.core.schemas import refuse_nulls
+from {{ cookiecutter.package_name }}.core.schemas import (
+    MultiLineText,
+    SingleLineText,
+    refuse_nulls,
+)
 from {{ cookiecutter.package_name }}.items.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 
-Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_LENGTH)]
-Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
+Title = Annotated[SingleLineText, Field(min_length=1, max_length=TITLE_MAX_LENGTH)]
+Description = Annotated[MultiLineText, Field(max_length=DESCRIPTION_MAX_LENGTH)]
 
 
 class ItemCreate(BaseModel):

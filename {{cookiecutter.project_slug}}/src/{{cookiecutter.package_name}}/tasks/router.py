@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import structlog
 from fastapi import APIRouter, FastAPI, Path, status
 from pydantic import BaseModel
 from taskiq.exceptions import TaskiqError
@@ -14,6 +15,8 @@ from {{ cookiecutter.package_name }}.core.dependencies import BrokerDep, RedisDe
 from {{ cookiecutter.package_name }}.core.errors import NotFoundError, unavailable_handler
 from {{ cookiecutter.package_name }}.tasks.jobs import PURGE_REFRESH_TOKENS
 from {{ cookiecutter.package_name }}.users.models import Role
+
+logger = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/admin/jobs", tags=["jobs"], dependencies=[require_role(Role.ADMIN)])
 # Job ids are known for as long as their results are kept.
@@ -56,7 +59,12 @@ async def read_job(job_id: JobId, broker: BrokerDep, redis: RedisDep) -> JobRead
     backend = broker.result_backend
     if not await backend.is_result_ready(job_id):
         return JobRead(id=job_id, status="queued")
-    outcome = await backend.get_result(job_id)
+    try:
+        outcome = await backend.get_result(job_id)
+    except ValueError:
+        # Not a result this service wrote (the JSON or its shape is wrong): never trusted.
+        logger.warning("job_result_unreadable", job_id=job_id)
+        return JobRead(id=job_id, status="failed", error="UnreadableResult")
     if outcome.is_err:
         # The error's type only: its message may hold data the caller must not see.
         return JobRead(id=job_id, status="failed", error=type(outcome.error).__name__)

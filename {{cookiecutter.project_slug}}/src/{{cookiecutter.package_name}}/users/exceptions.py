@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from {{ cookiecutter.package_name }}.core.errors import (
-    AuthenticationError,
+    AppError,
     ConflictError,
+    FieldError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -25,6 +26,17 @@ class CannotChangeOwnAccessError(PermissionDeniedError):
     title = "Admins cannot change their own role, status or account through admin routes"
 
 
-class WrongCurrentPasswordError(AuthenticationError):
+class LastAdminError(ConflictError):
+    code = "last_admin"
+    title = "The service must keep at least one active admin"
+
+
+class WrongCurrentPasswordError(AppError):
+    """A 400, not a 401: the session is fine, the form is not."""
+
     code = "wrong_current_password"
     title = "Current password is wrong"
+
+    def __init__(self) -> None:
+        field_error = FieldError(loc=["body", "current_password"], msg=self.title, type=self.code)
+        super().__init__("current_password is not your password.", errors=[field_error])

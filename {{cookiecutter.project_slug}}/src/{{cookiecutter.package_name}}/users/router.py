@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from {{ cookiecutter.package_name }}.auth.dependencies import (
     CurrentUserDep,
@@ -13,10 +13,12 @@ from {{ cookiecutter.package_name }}.auth.dependencies import (
 )
 from {{ cookiecutter.package_name }}.core.dependencies import (
     PasswordHasherDep,
+    RateLimiterDep,
     ReadSessionDep,
     SessionDep,
 )
 from {{ cookiecutter.package_name }}.core.pagination import Page, PageParamsDep
+from {{ cookiecutter.package_name }}.core.rate_limit import client_address
 from {{ cookiecutter.package_name }}.users import service
 from {{ cookiecutter.package_name }}.users.dependencies import UserByIdDep
 from {{ cookiecutter.package_name }}.users.models import Role, User
@@ -36,18 +38,23 @@ async def read_me(user: CurrentUserDep) -> User:
 
 @router.patch("/me", response_model=UserRead, name="update_me")
 async def update_me(
+    request: Request,
     data: UserUpdateMe,
     user: CurrentUserDep,
     session: SessionDep,
     hasher: PasswordHasherDep,
+    limiter: RateLimiterDep,
     store: RefreshTokenStoreDep,
 ) -> User:
     """Change your name, or your password (with `current_password`).
 
+    A wrong `current_password` is a 400; checks count against the login limits (429).
     A new password signs out every session: all your refresh tokens are revoked.
     """
     changes = data.model_dump(exclude_unset=True)
-    return await service.update_me(session, hasher, store, user, changes=changes)
+    return await service.update_me(
+        session, hasher, limiter, store, user, changes=changes, address=client_address(request)
+    )
 
 
 @admin_router.get("", name="list_users")

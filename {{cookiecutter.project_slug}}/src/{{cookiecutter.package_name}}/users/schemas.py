@@ -8,25 +8,35 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from {{ cookiecutter.package_name }}.core.schemas import refuse_nulls
-from {{ cookiecutter.package_name }}.users.common_passwords import is_common
+from {{ cookiecutter.package_name }}.core.schemas import (
+    SingleLineText,
+    refuse_control_characters,
+    refuse_nulls,
+)
+from {{ cookiecutter.package_name }}.users import password_policy
 from {{ cookiecutter.package_name }}.users.models import (
     EMAIL_MAX_LENGTH,
     FULL_NAME_MAX_LENGTH,
     Role,
+    normalize_email,
 )
 
 PASSWORD_MIN_LENGTH = 8
 # Bounds the cost of hashing; far above any passphrase a person types.
 PASSWORD_MAX_LENGTH = 1024
 
-Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(str.lower)]
+Email = Annotated[
+    EmailStr,
+    Field(max_length=EMAIL_MAX_LENGTH),
+    AfterValidator(refuse_control_characters),
+    AfterValidator(normalize_email),
+]
 
 
-def _not_common(password: str) -> str:
-    if is_common(password):
-        msg = "this password is too common; choose another"
-        raise ValueError(msg)
+def _strong_enough(password: str) -> str:
+    reason = password_policy.weakness(password)
+    if reason is not None:
+        raise ValueError(reason)
     return password
 
 
@@ -34,9 +44,10 @@ def _not_common(password: str) -> str:
 Password = Annotated[
     str,
     Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
-    AfterValidator(_not_common),
+    AfterValidator(refuse_control_characters),
+    AfterValidator(_strong_enough),
 ]
-FullName = Annotated[str, Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)]
+FullName = Annotated[SingleLineText, Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)]
 
 
 class UserCreate(BaseModel):

@@ -40,7 +40,8 @@ async def test_register_duplicate_email_any_case_is_409(
     client: httpx.AsyncClient, app: FastAPI, user: User
 ) -> None:
     response = await client.post(
-        app.url_path_for("register"), json={"email": user.email.upper(), "password": "x" * 12}
+        app.url_path_for("register"),
+        json={"email": user.email.upper(), "password": DEFAULT_PASSWORD},
     )
 
     assert response.status_code == 409, response.text
@@ -170,7 +171,8 @@ async def test_refresh_with_garbage_is_401(client: httpx.AsyncClient, app: FastA
 
 async def test_new_accounts_never_get_admin(client: httpx.AsyncClient, app: FastAPI) -> None:
     response = await client.post(
-        app.url_path_for("register"), json={"email": "x@example.com", "password": "x" * 12}
+        app.url_path_for("register"),
+        json={"email": "x@example.com", "password": DEFAULT_PASSWORD},
     )
 
     assert response.status_code == 201, response.text

@@ -80,3 +80,36 @@ async def test_production_startup_fails_fast_without_a_database(
 
     [failure] = _events(capsys.readouterr().out, "startup_failed")
     assert str(missing) in str(failure["reason"])
+
+
+@pytest.mark.parametrize(
+    ("environment", "token", "warnings_expected"),
+    [
+        (Environment.PRODUCTION, None, 1),
+        (Environment.PRODUCTION, SecretStr("metrics-token-0123456789"), 0),
+        (Environment.TEST, None, 0),
+    ],
+    ids=["production-without-token", "production-with-token", "test-without-token"],
+)
+async def test_startup_warns_when_production_metrics_are_open(
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    environment: Environment,
+    token: SecretStr | None,
+    warnings_expected: int,
+) -> None:
+    settings = make_settings(
+        database_url,
+        app=AppSettings(environment=environment),
+        auth=AuthSettings(secret_key=TEST_SECRET_KEY),
+        log=JSON_LOGS,
+        metrics=MetricsSettings(bearer_token=token),
+    )
+    async with running(create_app(settings)):
+        pass
+
+    warnings = _events(capsys.readouterr().out, "metrics_unprotected")
+    assert len(warnings) == warnings_expected
+    for warning in warnings:
+        assert warning["level"] == "warning"
+        assert warning["setting"] == "METRICS__BEARER_TOKEN"

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from taskiq import TaskiqResult
 from taskiq.receiver import Receiver
 
 from {{ cookiecutter.package_name }}.auth.store import DatabaseRefreshTokenStore
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import utcnow
+from {{ cookiecutter.package_name }}.core.job_queue import RESULT_KEY_PREFIX
+from {{ cookiecutter.package_name }}.core.resources import resources_of
 from {{ cookiecutter.package_name }}.tasks.dependencies import (
     bind_worker_resources,
     get_worker_resources,
 )
+from {{ cookiecutter.package_name }}.tasks.router import JOB_KEY_PREFIX
 from {{ cookiecutter.package_name }}.tasks.worker import create_worker_broker
 from {{ cookiecutter.package_name }}.users.models import User
 from tests.conftest import on_connection
@@ -82,3 +91,84 @@ async def test_a_malformed_job_id_is_422(admin_client: httpx.AsyncClient, app: F
     response = await admin_client.get(app.url_path_for("read_job", job_id="not-a-job"))
 
     assert response.status_code == 422, response.text
+
+
+async def test_a_job_result_is_stored_as_json_under_the_project_prefix(
+    admin_client: httpx.AsyncClient,
+    app: FastAPI,
+    settings: Settings,
+    connection: AsyncConnection,
+    redis: Redis,
+) -> None:
+    job_id = (await admin_client.post(app.url_path_for("purge_refresh_tokens"))).json()["id"]
+    await run_next_job(settings, connection)
+
+    stored = await redis.get(f"{RESULT_KEY_PREFIX}:{job_id}")
+
+    assert stored is not None
+    assert json.loads(stored)["return_value"] == 0
+
+
+async def test_a_failed_job_reports_its_error_type_only(
+    admin_client: httpx.AsyncClient, app: FastAPI, redis: Redis
+) -> None:
+    job_id = uuid.uuid4().hex
+    await redis.set(JOB_KEY_PREFIX + job_id, 1)
+    failure = ConnectionRefusedError("secret-host:5432 refused")
+    await resources_of(app).broker.result_backend.set_result(
+        job_id, TaskiqResult(is_err=True, return_value=None, execution_time=0.1, error=failure)
+    )
+
+    response = await admin_client.get(app.url_path_for("read_job", job_id=job_id))
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["error"]) == (
+        "failed",
+        "ConnectionRefusedError",
+    )
+    assert "secret-host" not in response.text
+
+
+class _RunsCode:
+    """Unpickling this creates a directory: proof that a pickle was loaded."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.mkdir, (str(self.path),)
+
+
+async def test_a_pickle_planted_as_a_job_result_is_never_unpickled(
+    admin_client: httpx.AsyncClient, app: FastAPI, redis: Redis, tmp_path: Path
+) -> None:
+    job_id = uuid.uuid4().hex
+    await redis.set(JOB_KEY_PREFIX + job_id, 1)
+    marker = tmp_path / "unpickled"
+    await redis.set(f"{RESULT_KEY_PREFIX}:{job_id}", pickle.dumps(_RunsCode(marker)))
+
+    response = await admin_client.get(app.url_path_for("read_job", job_id=job_id))
+
+    assert not marker.exists()
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["error"]) == ("failed", "UnreadableResult")
+
+
+async def test_a_result_naming_a_function_as_its_error_is_refused(
+    admin_client: httpx.AsyncClient, app: FastAPI, redis: Redis, tmp_path: Path
+) -> None:
+    job_id = uuid.uuid4().hex
+    await redis.set(JOB_KEY_PREFIX + job_id, 1)
+    marker = tmp_path / "called"
+    forged = {
+        "is_err": True,
+        "return_value": None,
+        "execution_time": 0,
+        "error": {"exc_type": "mkdir", "exc_module": "os", "exc_message": [str(marker)]},
+    }
+    await redis.set(f"{RESULT_KEY_PREFIX}:{job_id}", json.dumps(forged))
+
+    response = await admin_client.get(app.url_path_for("read_job", job_id=job_id))
+
+    assert not marker.exists()
+    assert response.status_code == 503, response.text

@@ -95,7 +95,7 @@ async def test_update_me_changes_password_with_current_one(
     assert new.status_code == 200, new.text
 
 
-async def test_update_me_with_wrong_current_password_is_401(
+async def test_update_me_with_wrong_current_password_is_400_naming_the_field(
     auth_client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     response = await auth_client.patch(
@@ -103,8 +103,12 @@ async def test_update_me_with_wrong_current_password_is_401(
         json={"password": "a brand new password", "current_password": "not it at all"},
     )
 
-    assert response.status_code == 401, response.text
-    assert response.json()["code"] == "wrong_current_password"
+    # Not 401: clients read that as "your session expired".
+    assert response.status_code == 400, response.text
+    assert "WWW-Authenticate" not in response.headers
+    body = response.json()
+    assert body["code"] == "wrong_current_password"
+    assert [error["loc"] for error in body["errors"]] == [["body", "current_password"]]
 
 
 @pytest.mark.parametrize(

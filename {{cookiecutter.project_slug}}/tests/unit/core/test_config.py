@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }}.core.config import (
     RateLimitSettings,
     Settings,
     get_settings,
-    hide_url_password,
+    mask_url,
 )
 
 STRONG_SECRET = "x" * 40
@@ -120,17 +120,50 @@ def test_invalid_rate_limit_notation_is_rejected() -> None:
         ("async+redis://:s3cret@cache:6379/0", "async+redis://:***@cache:6379/0"),
         ("sqlite+aiosqlite:///./app.db", "sqlite+aiosqlite:///./app.db"),
         ("memory://", "memory://"),
+        (
+            "postgresql+asyncpg://app@db/app?password=s3cret&ssl=require",
+            "postgresql+asyncpg://app@db/app?password=***&ssl=require",
+        ),
+        (
+            "https://api.example.com/v1?API_KEY=s3cret&Access_Token=s3cret&page=2#top",
+            "https://api.example.com/v1?API_KEY=***&Access_Token=***&page=2#top",
+        ),
+        (
+            "sqlite+aiosqlite:///./app.db?key=s3cret",
+            "sqlite+aiosqlite:///./app.db?key=***",
+        ),
+        (
+            (
+                "redis://u:s3cret@cache/0?passwd=s3cret&pwd=s3cret&secret=s3cret&auth=s3cret"
+                "&credentials=s3cret&signature=s3cret&apikey=s3cret&db=1"
+            ),
+            (
+                "redis://u:***@cache/0?passwd=***&pwd=***&secret=***&auth=***"
+                "&credentials=***&signature=***&apikey=***&db=1"
+            ),
+        ),
+        ("http://[::1/broken?token=s3cret", "***"),
     ],
-    ids=["user-and-password", "password-only", "no-credentials", "no-host"],
+    ids=[
+        "user-and-password",
+        "password-only",
+        "no-credentials",
+        "no-host",
+        "query-password",
+        "query-keys-any-case",
+        "query-on-empty-host",
+        "every-secret-name",
+        "unparseable",
+    ],
 )
-def test_url_passwords_are_hidden(url: str, shown: str) -> None:
-    assert hide_url_password(url) == shown
+def test_url_secrets_are_masked(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
 
 
 def test_loggable_configuration_masks_every_secret() -> None:
     settings = Settings(
         _env_file=None,
-        database_url="postgresql+asyncpg://app:db-password@db:5432/app",
+        database_url="postgresql+asyncpg://app:db-password@db:5432/app?sslpassword=ssl-password",
         auth=AuthSettings(secret_key=STRONG_SECRET),
         metrics=MetricsSettings(bearer_token=SecretStr("metrics-password")),
     )
@@ -138,8 +171,8 @@ def test_loggable_configuration_masks_every_secret() -> None:
     loggable = settings.loggable()
 
     text = repr(loggable)
-    for secret in (STRONG_SECRET, "db-password", "metrics-password"):
+    for secret in (STRONG_SECRET, "db-password", "ssl-password", "metrics-password"):
         assert secret not in text
-    assert loggable["database_url"] == "postgresql+asyncpg://app:***@db:5432/app"
+    assert loggable["database_url"] == "postgresql+asyncpg://app:***@db:5432/app?sslpassword=***"
     assert loggable["auth"]["secret_key"] == "**********"
     assert loggable["auth"]["access_token_ttl_seconds"] == 900

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -13,12 +14,16 @@ from pydantic import SecretStr
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.security import (
     CLOCK_SKEW_SECONDS,
+    VERIFIED_TOKENS_PER_SUBJECT,
     InvalidTokenError,
     PasswordHasher,
     TokenType,
+    VerifiedToken,
+    VerifiedTokenCache,
     create_token,
     decode_token,
     fingerprint,
+    verified_tokens,
 )
 from tests.conftest import TEST_SECRET_KEY, make_settings
 from tests.factories.tokens import claims_for
@@ -73,6 +78,33 @@ async def test_bcrypt_hash_verifies_and_asks_for_rehash(hasher: PasswordHasher) 
     assert new_hash.startswith("$argon2id$")
 
 
+async def test_password_verifies_in_any_unicode_normal_form(hasher: PasswordHasher) -> None:
+    composed = unicodedata.normalize("NFC", "mot de passe à côté")
+    hashed = await hasher.hash(composed)
+
+    assert await hasher.verify(unicodedata.normalize("NFD", composed), hashed) == (True, None)
+
+
+async def test_full_width_characters_are_their_plain_forms(hasher: PasswordHasher) -> None:
+    full_width = "".join(chr(ord(char) + 0xFEE0) for char in "password123")  # U+FF50...
+    hashed = await hasher.hash(full_width)
+
+    assert await hasher.verify("password123", hashed) == (True, None)
+
+
+async def test_hash_of_an_unnormalised_password_still_verifies_and_is_rehashed(
+    hasher: PasswordHasher,
+) -> None:
+    decomposed = unicodedata.normalize("NFD", "mot de passe à côté")
+    legacy = hasher._context.hash(decomposed)  # as stored before passwords were normalised
+
+    valid, new_hash = await hasher.verify(decomposed, legacy)
+
+    assert valid
+    assert new_hash is not None
+    assert await hasher.verify(unicodedata.normalize("NFC", decomposed), new_hash) == (True, None)
+
+
 def test_token_round_trip(unit_settings: Settings) -> None:
     token, issued = create_token(unit_settings, subject="user-1", token_type=TokenType.ACCESS)
 
@@ -111,7 +143,7 @@ def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"exp": datetime.now(UTC) - timedelta(minutes=1)},
+        {"exp": timedelta(minutes=-1)},
         {"aud": "someone-else"},
         {"iss": "someone-else"},
         {"sub": None},
@@ -119,8 +151,8 @@ def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
         {"jti": None},
         {"jti": 7},
         {"type": None},
-        {"iat": datetime.now(UTC) + timedelta(minutes=5)},
-        {"nbf": datetime.now(UTC) + timedelta(minutes=5)},
+        {"iat": timedelta(minutes=5)},
+        {"nbf": timedelta(minutes=5)},
         {"exp": None},
         {"iat": None},
         {"exp": "tomorrow"},
@@ -142,8 +174,14 @@ def test_unsigned_token_is_rejected(unit_settings: Settings) -> None:
     ],
 )
 def test_invalid_claims_are_rejected(unit_settings: Settings, overrides: dict[str, object]) -> None:
+    # Times are offsets from now, resolved here: collection can be minutes before the run.
+    now = datetime.now(UTC)
+    claims = {
+        name: now + value if isinstance(value, timedelta) else value
+        for name, value in overrides.items()
+    }
     token = jwt.encode(
-        claims_for(unit_settings, "someone", **overrides), TEST_SECRET_KEY, algorithm="HS256"
+        claims_for(unit_settings, "someone", **claims), TEST_SECRET_KEY, algorithm="HS256"
     )
 
     with pytest.raises(InvalidTokenError):
@@ -188,3 +226,85 @@ def test_fingerprint_is_a_stable_sha256() -> None:
     assert fingerprint("abc") == fingerprint("abc")
     assert len(fingerprint("abc")) == 64
     assert fingerprint("abc") != "abc"
+
+
+def test_surrogate_in_a_token_is_rejected_not_a_crash(unit_settings: Settings) -> None:
+    with pytest.raises(InvalidTokenError):
+        decode_token(unit_settings, "a.b.\ud800", expected_type=TokenType.ACCESS)
+
+
+@pytest.mark.parametrize("segment", [0, 1, 2], ids=["header", "payload", "signature"])
+def test_token_with_a_padded_segment_is_rejected(unit_settings: Settings, segment: int) -> None:
+    token, _ = create_token(unit_settings, subject="user-1", token_type=TokenType.ACCESS)
+    segments = token.split(".")
+    segments[segment] += "="
+
+    with pytest.raises(InvalidTokenError, match="canonical"):
+        decode_token(unit_settings, ".".join(segments), expected_type=TokenType.ACCESS)
+
+
+def test_one_subject_cannot_fill_the_verified_token_cache(unit_settings: Settings) -> None:
+    bystander, _ = create_token(unit_settings, subject="bystander", token_type=TokenType.ACCESS)
+    decode_token(unit_settings, bystander, expected_type=TokenType.ACCESS)
+
+    for _ in range(VERIFIED_TOKENS_PER_SUBJECT * 4):
+        token, _ = create_token(unit_settings, subject="hoarder", token_type=TokenType.ACCESS)
+        decode_token(unit_settings, token, expected_type=TokenType.ACCESS)
+
+    assert verified_tokens.held_by("hoarder") == VERIFIED_TOKENS_PER_SUBJECT
+    assert verified_tokens.held_by("bystander") == 1
+
+
+def _verified(subject: str) -> VerifiedToken:
+    return VerifiedToken(
+        subject=subject, token_type="access", token_id="id", session_id=None, times={}
+    )
+
+
+def test_verified_token_cache_is_bounded_and_evicts_the_least_recently_used() -> None:
+    cache = VerifiedTokenCache(3, per_subject=2)
+    cache.add(b"a1", _verified("a"))
+    cache.add(b"b1", _verified("b"))
+    cache.add(b"c1", _verified("c"))
+    assert cache.get(b"a1") is not None  # now the most recently used
+
+    cache.add(b"d1", _verified("d"))
+
+    assert len(cache) == 3
+    assert cache.get(b"b1") is None
+    assert cache.held_by("b") == 0
+    assert cache.get(b"a1") is not None
+    assert cache.held_by("d") == 1
+
+
+def test_verified_token_cache_evicts_a_subjects_own_oldest_entry_first() -> None:
+    cache = VerifiedTokenCache(10, per_subject=2)
+    cache.add(b"other", _verified("other"))
+    for digest in (b"a1", b"a2", b"a3"):
+        cache.add(digest, _verified("a"))
+
+    assert cache.get(b"a1") is None
+    assert cache.get(b"a2") is not None
+    assert cache.get(b"a3") is not None
+    assert cache.get(b"other") is not None
+    assert cache.held_by("a") == 2
+
+
+def test_verified_token_cache_keeps_count_when_a_subject_evicts_its_own_last_entry() -> None:
+    cache = VerifiedTokenCache(1, per_subject=2)
+    cache.add(b"a1", _verified("a"))
+    cache.add(b"a2", _verified("a"))  # pushes out a1, the oldest overall
+    cache.add(b"b1", _verified("b"))  # pushes out a2
+
+    assert len(cache) == 1
+    assert cache.held_by("a") == 0
+    assert cache.held_by("b") == 1
+
+
+def test_verified_token_cache_adds_a_digest_once() -> None:
+    cache = VerifiedTokenCache(10, per_subject=2)
+    cache.add(b"a1", _verified("a"))
+    cache.add(b"a1", _verified("a"))
+
+    assert len(cache) == 1
+    assert cache.held_by("a") == 1
