@@ -72,15 +72,25 @@ def bake(tmp_path: Path) -> Bake:
     return _bake
 
 
+# Point uv at the template's own environment: under nox, UV_PROJECT_ENVIRONMENT names the
+# session's venv, and every project synced with it would share (and overwrite) that venv.
+OUTER_ENVIRONMENT = frozenset({"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"})
+
+
+def project_environ(**extra: str) -> dict[str, str]:
+    """This process's environment for a generated project's commands, which use its own .venv."""
+    inherited = {key: value for key, value in os.environ.items() if key not in OUTER_ENVIRONMENT}
+    return {**inherited, **extra}
+
+
 def run(
     *command: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     """Run a command in a generated project; fail the test with its output if it fails."""
-    clean_env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     result = subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
-        env={**clean_env, **(env or {})},
+        env=project_environ(**(env or {})),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import TEMPLATE_DIR, run, uv
+from tests.conftest import TEMPLATE_DIR, project_environ, run, uv
 
 CRUFT = Path(sys.executable).parent / "cruft"
 COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
@@ -80,7 +79,7 @@ class Workspace:
         return subprocess.run(
             [str(part) for part in command],
             cwd=cwd,
-            env={**_environ(), **self.env},
+            env=project_environ(**self.env),
             capture_output=True,
             text=True,
             timeout=300,
@@ -144,10 +143,6 @@ class Workspace:
 
     def cruft(self, *args: str, project: Path) -> subprocess.CompletedProcess[str]:
         return self.attempt(CRUFT, *args, cwd=project)
-
-
-def _environ() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
 
 
 def _replace_once(path: Path, old: str, new: str) -> None:

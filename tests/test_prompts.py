@@ -11,7 +11,6 @@ user config (replay and clone folders) points into tmp_path, so these tests neve
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import pytest
 import yaml
 
 from hooks import post_gen_project, pre_gen_project
-from tests.conftest import TEMPLATE_DIR, bake_project
+from tests.conftest import TEMPLATE_DIR, bake_project, project_environ
 
 COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
 TEMPLATE_CONTEXT: dict[str, Any] = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
@@ -98,10 +97,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def _cookiecutter_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     result = subprocess.run(
         [str(COOKIECUTTER), *map(str, args)],
-        env=env,
+        env=project_environ(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -127,11 +125,10 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
         pytest.fail(f"add non-default answers to TEXT_ANSWERS for the new questions {missing}")
     root = tmp_path_factory.mktemp("prompts")
     config = _write_config(root / "cookiecutterrc.yaml")
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     child = pexpect.spawn(
         str(COOKIECUTTER),
         ["--config-file", str(config), "--output-dir", str(root / "out"), str(TEMPLATE_DIR)],
-        env={**env, "NO_COLOR": "1", "TERM": "dumb"},
+        env=project_environ(NO_COLOR="1", TERM="dumb"),
         encoding="utf-8",
         timeout=60,
     )

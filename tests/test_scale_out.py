@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import bake_project, run, uv
+from tests.conftest import bake_project, project_environ, run, uv
 from tests.servers import (
     PostgresServer,
     RedisServer,
@@ -79,11 +79,6 @@ def _report(message: str) -> None:
     print(f"[scale-out] {message}")
 
 
-def _clean_env(extra: dict[str, str]) -> dict[str, str]:
-    base = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
-    return {**base, **extra}
-
-
 class Service:
     """A long-running process of the project (API instance or worker), in its own group."""
 
@@ -99,7 +94,7 @@ class Service:
             self._process = subprocess.Popen(
                 self.command,
                 cwd=self.cwd,
-                env=_clean_env(self.env),
+                env=project_environ(**self.env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -245,7 +240,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         created = subprocess.run(
             [uv(), "run", PACKAGE, "create-superuser", "--email", admin.email, "--password-stdin"],
             cwd=project,
-            env=_clean_env(env),
+            env=project_environ(**env),
             input=admin.password + "\n",
             capture_output=True,
             text=True,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
+from tests.conftest import project_environ
 from tests.servers import postgres_server
 
 HARNESS = Path(__file__).resolve().with_name("harness.py")
@@ -63,9 +64,7 @@ def main() -> int:
                 output_dir=scratch,
             )
         )
-        # The project gets its own .venv: nox points UV_PROJECT_ENVIRONMENT at its session's.
-        outside = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
-        env = {key: value for key, value in os.environ.items() if key not in outside}
+        env = project_environ()
         # Production dependencies only, compiled as a deployment would have them.
         sync = ["uv", "sync", "--no-dev", "--compile-bytecode", "--quiet"]
         subprocess.run(sync, cwd=project, env=env, check=True)

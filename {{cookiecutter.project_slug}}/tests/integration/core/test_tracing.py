@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
@@ -21,6 +22,17 @@ from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import make_settings, running
 
 
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """Collect this test's spans; the tracer provider is process-wide and outlives the test."""
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    tracer_provider().add_span_processor(processor)
+    yield exporter
+    # A processor cannot be removed, but once shut down it keeps no later span.
+    processor.shutdown()
+
+
 def _statement(span: ReadableSpan) -> str:
     attributes = span.attributes or {}
     # The attribute's name depends on the semantic conventions in use.
@@ -28,11 +40,9 @@ def _statement(span: ReadableSpan) -> str:
 
 
 async def test_a_request_produces_server_and_sql_spans_with_its_request_id(
-    database_url: str, capsys: pytest.CaptureFixture[str]
+    database_url: str, exporter: InMemorySpanExporter, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app = create_app(make_settings(database_url, log=LogSettings(json_format=True)))
-    exporter = InMemorySpanExporter()
-    tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))
     async with running(app) as client:
         response = await client.get("/health/ready", headers={"X-Request-ID": "trace-me"})
 
@@ -56,10 +66,10 @@ async def test_a_request_produces_server_and_sql_spans_with_its_request_id(
     assert len(access["span_id"]) == 16
 
 
-async def test_probes_and_scrapes_are_not_traced(database_url: str) -> None:
+async def test_probes_and_scrapes_are_not_traced(
+    database_url: str, exporter: InMemorySpanExporter
+) -> None:
     app = create_app(make_settings(database_url))
-    exporter = InMemorySpanExporter()
-    tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))
     async with running(app) as client:
         await client.get("/health/live")
         await client.get("/metrics")
