@@ -103,3 +103,14 @@ def bench(session: nox.Session) -> None:
     """Bake a project and benchmark it against a bare FastAPI app (not run by default)."""
     session.install("--group", "test")
     session.run("python", "-m", "tests.bench", *session.posargs)
+
+
+@nox.session(name="lock")
+def lock(session: nox.Session) -> None:
+    """Lock every dependency variant and rewrite the generated projects' uv.lock template.
+
+    `uvx nox -s lock` keeps the locked versions (after a dependency change in pyproject);
+    `uvx nox -s lock -- --upgrade` moves to the newest. Run the whole CI after either.
+    """
+    session.install("--group", "test")
+    session.run("python", "-m", "tests.dependency_lock", *session.posargs)

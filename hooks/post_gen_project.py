@@ -17,7 +17,7 @@ FEATURE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
     ("include_agent_files", "yes"): (".claude", "AGENTS.md", "CLAUDE.md"),
     ("docker", "yes"): ("Dockerfile", ".dockerignore", "compose.yaml"),
     ("ci", "github"): (".github",),
-    ("ci", "gitlab"): (".gitlab-ci.yml",),
+    ("ci", "gitlab"): (".gitlab-ci.yml", "renovate.json"),
     ("use_redis", "yes"): (
         "src/{package_name}/core/redis_cache.py",
         "src/{package_name}/core/redis_client.py",

@@ -313,7 +313,7 @@ def synced(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """A baked and `uv sync`ed project of one variant."""
     context: dict[str, str] = request.param
     project = bake(tmp_path_factory.mktemp("agent-commands"), context)
-    run(uv(), "sync", cwd=project.path)
+    run(uv(), "sync", "--locked", cwd=project.path)
     return project
 
 

@@ -289,7 +289,41 @@ def test_ci_choice_keeps_one_configuration(
         assert not (project / ".gitlab-ci.yml").exists()
 
 
+# --- dependency updates ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("docker", ["yes", "no"])
+def test_dependabot_updates_the_lock_and_every_image_in_use(tmp_root: Path, docker: str) -> None:
+    config = _yaml(_bake(tmp_root, docker=docker) / ".github" / "dependabot.yml")
+
+    assert _schema_errors(config, "dependabot.json") == []
+    ecosystems = {update["package-ecosystem"] for update in config["updates"]}
+    images = {"docker", "docker-compose"} if docker == "yes" else set()
+    assert ecosystems == {"uv", "github-actions", *images}
+
+
+def test_renovate_configures_gitlab_projects_only(tmp_root: Path) -> None:
+    gitlab = _bake(tmp_root, ci="gitlab")
+    config = json.loads((gitlab / "renovate.json").read_text())
+
+    assert _schema_errors(config, "renovate.json") == []
+    assert config["lockFileMaintenance"]["enabled"] is True
+    assert not (_bake(tmp_root) / "renovate.json").exists()
+    assert not (gitlab / ".github").exists()
+
+
 # --- pre-commit -----------------------------------------------------------------
+
+
+def test_hooks_and_sessions_run_the_locked_tools(tmp_root: Path) -> None:
+    project = _bake(tmp_root)
+    config = _yaml(project / ".pre-commit-config.yaml")
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+
+    # One version of each tool: the lock's, which CI installs too.
+    for tool in ("ruff-check", "ruff-format", "mypy"):
+        assert hooks[tool]["entry"].startswith("uv run --locked "), hooks[tool]
+    assert "session.install(" not in (project / "noxfile.py").read_text()
 
 
 def test_pre_commit_config_is_free_of_jinja() -> None:

@@ -215,7 +215,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     output = tmp_path_factory.mktemp("scale-out")
     answers = {"database": "postgresql", "use_redis": "yes", "task_queue": "taskiq"}
     project = bake_project(output, answers)
-    run(uv(), "sync", cwd=project)
+    run(uv(), "sync", "--locked", cwd=project)
     logs = output / "logs"
     logs.mkdir()
     with postgres_server() as postgres, redis_server() as redis:

@@ -33,7 +33,7 @@ def _wait_until_live(base_url: str, server: subprocess.Popen[str]) -> None:
 
 def test_served_project_registers_logs_in_and_manages_items(tmp_path: Path) -> None:
     project = bake_project(tmp_path)
-    run(uv(), "sync", cwd=project)
+    run(uv(), "sync", "--locked", cwd=project)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(

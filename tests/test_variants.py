@@ -69,7 +69,7 @@ def baked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     index = list(VARIANTS.values()).index(answers)
     output = tmp_path_factory.mktemp(f"bake-{list(VARIANTS)[index]}")
     path = bake_project(output, answers)
-    run(uv(), "sync", cwd=path)
+    run(uv(), "sync", "--locked", cwd=path)
     # A shared environment would have one variant's suite run another variant's code.
     assert (path / ".venv").is_dir(), "uv sync did not give the project its own .venv"
     # One database per variant on a shared server, so variants never see each other's rows.

@@ -9,13 +9,16 @@ nox.options.sessions = ["lint", "typecheck", "migrations", "tests"]
 
 
 def _sync(session: nox.Session) -> None:
-    session.run_install("uv", "sync", env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location})
+    """Install the locked dependencies (uv.lock), the same versions CI and the image get."""
+    session.run_install(
+        "uv", "sync", "--locked", env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}
+    )
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """Lint and check formatting with ruff."""
-    session.install("ruff")
+    _sync(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
