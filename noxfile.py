@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import nox
+
+# nox imports this file without putting its folder on sys.path.
+sys.path.insert(0, str(Path(__file__).parent))
+from tests.provision import provision
 
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
@@ -21,9 +28,22 @@ nox.options.sessions = [
 LINTED = ["hooks", "tests", "noxfile.py"]
 
 
+def provide_servers(session: nox.Session) -> None:
+    """Install (or name) the servers of every session in this run, before any of them tests.
+
+    Every session calls this first, since any of them may be the first of a run; once the
+    packages are in, the later calls find nothing missing.
+    """
+    # nox has no public view of the run: its manifest lists the sessions queued after this one.
+    runner = session._runner
+    queued = [other.name for other, selected in runner.manifest.list_all_sessions() if selected]
+    provision([runner.name, *queued])
+
+
 @nox.session(name="lint")
 def lint(session: nox.Session) -> None:
     """Lint, format-check and type-check the template's own code."""
+    provide_servers(session)
     session.install("--group", "lint", "--group", "test")
     session.run("ruff", "check", *LINTED)
     session.run("ruff", "format", "--check", *LINTED)
@@ -33,6 +53,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(name="tests")
 def tests(session: nox.Session) -> None:
     """Bake every option value and check hooks, files and lint (fast)."""
+    provide_servers(session)
     session.install("--group", "test")
     args = session.posargs or ["-n", "auto"]
     session.run("pytest", "-m", "not slow", *args)
@@ -59,48 +80,56 @@ def _bake_variants(session: nox.Session, database: str) -> None:
 @nox.session(name="bake-sqlite")
 def bake_sqlite(session: nox.Session) -> None:
     """Bake the SQLite variants (alone, with Redis, with taskiq) and run their tools and suite."""
+    provide_servers(session)
     _bake_variants(session, "sqlite")
 
 
 @nox.session(name="bake-postgresql")
 def bake_postgresql(session: nox.Session) -> None:
     """Same as bake-sqlite on the PostgreSQL variants, against real servers."""
+    provide_servers(session)
     _bake_variants(session, "postgresql")
 
 
 @nox.session(name="bake-mysql")
 def bake_mysql(session: nox.Session) -> None:
     """Same as bake-sqlite on the MySQL variants, against a real MariaDB (and Redis) server."""
+    provide_servers(session)
     _bake_variants(session, "mysql")
 
 
 @nox.session(name="scale-out")
 def scale_out(session: nox.Session) -> None:
     """Run several instances of a generated project against shared servers."""
+    provide_servers(session)
     _run_slow(session, "test_scale_out.py")
 
 
 @nox.session(name="smoke")
 def smoke(session: nox.Session) -> None:
     """Serve a freshly generated project and use it over real HTTP."""
+    provide_servers(session)
     _run_slow(session, "test_smoke.py")
 
 
 @nox.session(name="agent-docs")
 def agent_docs(session: nox.Session) -> None:
     """Bake projects and run every command their coding-agent files give."""
+    provide_servers(session)
     _run_slow(session, "test_agent_files.py")
 
 
 @nox.session(name="cruft")
 def cruft(session: nox.Session) -> None:
     """Update a generated project with `cruft update` and run its suite afterwards."""
+    provide_servers(session)
     _run_slow(session, "test_cruft.py")
 
 
 @nox.session(name="bench")
 def bench(session: nox.Session) -> None:
     """Bake a project and benchmark it against a bare FastAPI app (not run by default)."""
+    provide_servers(session)
     session.install("--group", "test")
     session.run("python", "-m", "tests.bench", *session.posargs)
 

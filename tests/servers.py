@@ -18,10 +18,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.provision import find, install_command
+
 # PostgreSQL refuses to run as root; when tests run as root the server runs as this user.
 POSTGRES_SYSTEM_USER = "postgres"
-# Debian puts the MariaDB server in /usr/sbin, which is often not on a normal user's PATH.
-SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/usr/bin")
 
 
 def free_port() -> int:
@@ -54,9 +54,10 @@ def _succeeds(command: list[str]) -> bool:
 
 
 def _find_binary(name: str, package: str) -> str:
-    path = shutil.which(name) or shutil.which(name, path=os.pathsep.join(SBIN_DIRS))
+    """Where `name` is (see tests/provision.py, which `uvx nox` uses to install it)."""
+    path = find(name)
     if path is None:
-        msg = f"{name} not found; install the Debian package {package}"
+        msg = f"{name} not found; install it with: {install_command([package])}"
         raise RuntimeError(msg)
     return path
 
@@ -183,11 +184,7 @@ def _run(run_as: list[str], tool: Path, *args: str) -> None:
 
 
 def _postgres_bin_dir() -> Path:
-    pg_ctl = shutil.which("pg_ctl")
-    if pg_ctl is None:
-        msg = "PostgreSQL server binaries (pg_ctl, initdb) are not on PATH"
-        raise RuntimeError(msg)
-    return Path(pg_ctl).resolve().parent
+    return Path(_find_binary("pg_ctl", "postgresql")).resolve().parent
 
 
 @contextmanager

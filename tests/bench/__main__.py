@@ -4,7 +4,7 @@
 
 Bakes the default project (with the database asked for), installs its production
 dependencies (`uv sync --no-dev`), and runs harness.py, which serves the project, the ceiling
-and the floor from that environment. Installs wrk with apt-get when it is missing (as root),
+and the floor from that environment. Installs wrk when it is missing (tests/provision.py),
 starts PostgreSQL on loopback when asked, and writes the JSON report to
 bench-results/<database>.json.
 """
@@ -12,30 +12,19 @@ bench-results/<database>.json.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
 from tests.conftest import project_environ
+from tests.provision import provision
 from tests.servers import postgres_server
 
 HARNESS = Path(__file__).resolve().with_name("harness.py")
 TEMPLATE_DIR = Path(__file__).resolve().parents[2]
 RESULTS_DIR = TEMPLATE_DIR / "bench-results"
-
-
-def ensure_wrk() -> None:
-    if shutil.which("wrk"):
-        return
-    if os.geteuid() != 0:
-        sys.exit("error: wrk is not installed; run: sudo apt-get install wrk")
-    subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
 
 
 def package_name(project: Path) -> str:
@@ -52,7 +41,7 @@ def main() -> int:
     parser.add_argument("--duration", default="5")
     parser.add_argument("--repeat", default="3")
     args = parser.parse_args()
-    ensure_wrk()
+    provision(["bench"])  # wrk, when run without nox
     RESULTS_DIR.mkdir(exist_ok=True)
     output = RESULTS_DIR / f"{args.database}.json"
     with tempfile.TemporaryDirectory(prefix="bench-bake-") as scratch:
