@@ -35,9 +35,14 @@ def provide_servers(session: nox.Session) -> None:
     packages are in, the later calls find nothing missing.
     """
     # nox has no public view of the run: its manifest lists the sessions queued after this one.
-    runner = session._runner
-    queued = [other.name for other, selected in runner.manifest.list_all_sessions() if selected]
-    provision([runner.name, *queued])
+    # Should a nox release move it, provide for every default session instead.
+    try:
+        manifest = session._runner.manifest
+    except AttributeError:
+        provision([session.name, *nox.options.sessions])
+        return
+    queued = [other.name for other, selected in manifest.list_all_sessions() if selected]
+    provision([session.name, *queued])
 
 
 @nox.session(name="lint")
