@@ -39,17 +39,29 @@ def provide_servers(session: nox.Session) -> None:
     try:
         manifest = session._runner.manifest
     except AttributeError:
-        provision([session.name, *nox.options.sessions])
+        provision([session.name, *(nox.options.sessions or [])])
         return
     queued = [other.name for other, selected in manifest.list_all_sessions() if selected]
     provision([session.name, *queued])
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    """The template's own tools at the versions its uv.lock pins, into the session's venv."""
+    only = [arg for group in groups for arg in ("--only-group", group)]
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        *only,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
 
 
 @nox.session(name="lint")
 def lint(session: nox.Session) -> None:
     """Lint, format-check and type-check the template's own code."""
     provide_servers(session)
-    session.install("--group", "lint", "--group", "test")
+    _install(session, "lint", "test")
     session.run("ruff", "check", *LINTED)
     session.run("ruff", "format", "--check", *LINTED)
     session.run("mypy")
@@ -59,14 +71,14 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Bake every option value and check hooks, files and lint (fast)."""
     provide_servers(session)
-    session.install("--group", "test")
+    _install(session, "test")
     args = session.posargs or ["-n", "auto"]
     session.run("pytest", "-m", "not slow", *args)
 
 
 def _run_slow(session: nox.Session, test_file: str) -> None:
     """One slow test file, with any arguments given after `--`."""
-    session.install("--group", "test")
+    _install(session, "test")
     session.run("pytest", "-m", "slow", f"tests/{test_file}", *session.posargs)
 
 
@@ -77,7 +89,7 @@ def _bake_variants(session: nox.Session, database: str) -> None:
     side. Each worker starts its own servers and bakes a variant once for the checks it gets
     (a variant split across both workers costs one extra bake and `uv sync`, seconds).
     """
-    session.install("--group", "test")
+    _install(session, "test")
     args = session.posargs or ["-n", "2"]
     session.run("pytest", "-m", "slow", "tests/test_variants.py", "-k", database, *args)
 
@@ -135,7 +147,7 @@ def cruft(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Bake a project and benchmark it against a bare FastAPI app (not run by default)."""
     provide_servers(session)
-    session.install("--group", "test")
+    _install(session, "test")
     session.run("python", "-m", "tests.bench", *session.posargs)
 
 
@@ -146,5 +158,6 @@ def lock(session: nox.Session) -> None:
     `uvx nox -s lock` keeps the locked versions (after a dependency change in pyproject);
     `uvx nox -s lock -- --upgrade` moves to the newest. Run the whole CI after either.
     """
-    session.install("--group", "test")
+    provide_servers(session)
+    _install(session, "test")
     session.run("python", "-m", "tests.dependency_lock", *session.posargs)

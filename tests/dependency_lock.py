@@ -102,8 +102,8 @@ def segments(locks: Mapping[Variant, str]) -> Iterator[Segment]:
     headers: dict[str, set[Variant]] = {}
     for variant, (header, _) in split.items():
         headers.setdefault(header + "\n", set()).add(variant)
-    for text, owners in headers.items():
-        yield Segment(text, frozenset(owners))
+    for header, header_owners in headers.items():
+        yield Segment(header, frozenset(header_owners))
 
     # The project's own block differs line by line (its dependency lists); uv sorts blocks
     # when it reads a lock, so it may come first whatever the project's name.
@@ -118,8 +118,8 @@ def segments(locks: Mapping[Variant, str]) -> Iterator[Segment]:
         for variant, (_, blocks) in split.items():
             if key in blocks:
                 versions.setdefault(blocks[key], set()).add(variant)
-        for block, owners in versions.items():
-            yield Segment(f"\n[[package]]\n{block}\n", frozenset(owners))
+        for block, block_owners in versions.items():
+            yield Segment(f"\n[[package]]\n{block}\n", frozenset(block_owners))
 
 
 def _runs(lines: list[tuple[str, set[Variant]]]) -> Iterator[tuple[frozenset[Variant], str]]:

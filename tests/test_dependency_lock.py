@@ -38,7 +38,7 @@ def test_a_condition_names_the_options_its_variants_share() -> None:
 
 
 def test_merged_lines_keep_every_version_in_order() -> None:
-    versions = {
+    versions: dict[tuple[str, ...], list[str]] = {
         ("a",): ["[", "alembic", "redis", "]"],
         ("b",): ["[", "alembic", "sentry", "]"],
         ("c",): ["[", "redis", "sentry", "]"],
