@@ -1,15 +1,19 @@
 """Prune the files of options that were not chosen, then print the next steps.
 
 Deterministic and offline on purpose: `cruft diff` and `cruft update` run this hook again
-in temporary folders, so it must not touch git, the network or random values.
+in temporary folders, so it must not touch git, the network or random values, and it
+prints nothing there.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # (option, value) -> paths that exist only when that option has that value.
 # "{package_name}" in a path stands for the answer of that name.
@@ -66,31 +70,83 @@ def remove_paths(root: Path, paths: list[str]) -> None:
             target.unlink()
 
 
-def next_steps(answers: dict[str, str]) -> str:
+SERVER_NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL or MariaDB"}
+# A throwaway directory of Python's tempfile (cruft renders into one): "tmp" + 8 characters.
+TEMPFILE_NAME = re.compile(r"^tmp[a-z0-9_]{8}$")
+
+
+def env_example_value(env_example: str, key: str) -> str:
+    """The value `.env.example` gives `key` (its first uncommented assignment)."""
+    for line in env_example.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip() == key:
+            return value.strip()
+    return ""
+
+
+def server_address(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
+def next_steps(answers: dict[str, str], env_example: str) -> str:
+    """What to run after generation; `env_example` is the generated `.env.example`."""
     slug, package = answers["project_slug"], answers["package_name"]
-    lines = [
-        f"Created {slug}. Next steps:",
-        f"  cd {slug}",
-    ]
-    if answers["database"] == "postgresql":
-        lines.append("  # point DATABASE_URL in .env at your PostgreSQL server (see README)")
-    elif answers["database"] == "mysql":
-        lines.append("  # point DATABASE_URL in .env at your MySQL or MariaDB server (see README)")
+    servers = []
+    variables = []
+    if answers["database"] in SERVER_NAMES:
+        url = env_example_value(env_example, "DATABASE_URL")
+        servers.append(f"{SERVER_NAMES[answers['database']]} at {server_address(url)}")
+        variables.append("DATABASE_URL")
     redis = answers.get("use_redis") == "yes"
     if redis:
-        lines.append("  # point REDIS_URL in .env at your Redis server (see README)")
-    lines.append(f"  uv run {package} serve     # http://127.0.0.1:8000/docs")
+        servers.append(f"Redis at {server_address(env_example_value(env_example, 'REDIS_URL'))}")
+        variables.append("REDIS_URL")
+    commands = [
+        (
+            f"uv run {package} serve",
+            "writes .env on its first run, migrates; http://127.0.0.1:8000/docs",
+        )
+    ]
     if answers.get("task_queue") == "taskiq":
-        lines.append(f"  uv run {package} worker    # background jobs, in another terminal")
-    tests = "  uv run pytest"
-    lines.append(f"{tests}    # needs a Redis server at TEST_REDIS_URL" if redis else tests)
+        commands += [
+            (f"uv run {package} worker", "background jobs, in a second terminal"),
+            (f"uv run {package} scheduler", "periodic jobs, in a third; one per deployment"),
+        ]
+    commands.append(("uv run pytest", "needs a Redis server at TEST_REDIS_URL" if redis else ""))
+    width = max(len(command) for command, _ in commands)
+    lines = [f"Created {slug}. Next steps:", f"  cd {slug}"]
+    if servers:
+        lines.append(f"  # start {' and '.join(servers)} (the README shows how),")
+        lines.append(f"  # or export {' and '.join(variables)} to use others")
+    lines += [
+        f"  {command:<{width}}  # {comment}" if comment else f"  {command}"
+        for command, comment in commands
+    ]
     return "\n".join(lines)
+
+
+def rendered_by_cruft_in_a_temporary_directory(answers: dict[str, object], project: Path) -> bool:
+    """True when `cruft diff` or `cruft update` renders the template to compare it.
+
+    Cookiecutter always records `_output_dir` in the context; cruft calls cookiecutter's
+    `generate_files` itself, without it, and for diff and update into a fresh
+    `tempfile.TemporaryDirectory()`, where nobody reads next steps.
+    """
+    temporary = Path(tempfile.gettempdir()).resolve()
+    return (
+        "_output_dir" not in answers
+        and project.parent.parent == temporary
+        and TEMPFILE_NAME.match(project.parent.name) is not None
+    )
 
 
 def main() -> int:
     answers = json.loads(r"""{{ cookiecutter | tojson }}""")
-    remove_paths(Path.cwd(), paths_to_remove(answers))
-    print(next_steps(answers))
+    project = Path.cwd()
+    remove_paths(project, paths_to_remove(answers))
+    if not rendered_by_cruft_in_a_temporary_directory(answers, project.resolve()):
+        print(next_steps(answers, (project / ".env.example").read_text(encoding="utf-8")))
     return 0
 
 

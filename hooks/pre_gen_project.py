@@ -6,11 +6,14 @@ import json
 import keyword
 import re
 import sys
+from collections.abc import Callable
 
 SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 # Longer names push generated lines past the formatter's 100 columns.
 MAX_SLUG_LENGTH = 40
 MAX_PACKAGE_LENGTH = 32
+# Appended to a package name that collides with a keyword or a module, to suggest another.
+PACKAGE_SUFFIX = "_service"
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Deliberately simple: one "@", no spaces, a dot in the domain. Full RFC 5322 is not the point.
@@ -90,16 +93,22 @@ def validate_package_name(name: str) -> None:
             f"package_name {name!r} is too long: at most {MAX_PACKAGE_LENGTH} characters"
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        raise ValidationError(f"package_name {name!r} is a Python keyword: choose another name")
-    if name in sys.stdlib_module_names or name in {"test", "site"}:
-        raise ValidationError(
-            f"package_name {name!r} shadows a standard library module: choose another name"
-        )
-    if name in DEPENDENCY_NAMES:
-        raise ValidationError(
-            f"package_name {name!r} shadows a dependency of the generated project: "
-            "choose another name"
-        )
+        rule = "is a Python keyword"
+    elif name in sys.stdlib_module_names or name in {"test", "site"}:
+        rule = "shadows a standard library module"
+    elif name in DEPENDENCY_NAMES:
+        rule = "shadows a dependency of the generated project"
+    else:
+        return
+    raise ValidationError(
+        f"package_name {name!r} {rule}: answer package_name with another name, "
+        f"e.g. {alternative_package_name(name)!r}"
+    )
+
+
+def alternative_package_name(name: str) -> str:
+    """A valid package name close to `name`, for the error message of a name that collides."""
+    return f"{name[: MAX_PACKAGE_LENGTH - len(PACKAGE_SUFFIX)]}{PACKAGE_SUFFIX}"
 
 
 def validate_email(email: str) -> None:
@@ -125,23 +134,31 @@ def validate_task_queue(task_queue: str, use_redis: str) -> None:
         )
 
 
-def validate(answers: dict[str, str]) -> None:
-    validate_slug(answers["project_slug"])
-    validate_package_name(answers["package_name"])
-    validate_email(answers["author_email"])
-    validate_python_version(answers["python_version"])
-    validate_task_queue(answers["task_queue"], answers["use_redis"])
+def validate(answers: dict[str, str]) -> list[str]:
+    """Every rule the answers break, one message each; empty when they are all valid."""
+    checks: list[Callable[[], None]] = [
+        lambda: validate_slug(answers["project_slug"]),
+        lambda: validate_package_name(answers["package_name"]),
+        lambda: validate_email(answers["author_email"]),
+        lambda: validate_python_version(answers["python_version"]),
+        lambda: validate_task_queue(answers["task_queue"], answers["use_redis"]),
+    ]
+    errors = []
+    for check in checks:
+        try:
+            check()
+        except ValidationError as error:
+            errors.append(str(error))
+    return errors
 
 
 def main() -> int:
     # JSON in a raw string survives any quote or backslash in the answers.
     answers = json.loads(r"""{{ cookiecutter | tojson }}""")
-    try:
-        validate(answers)
-    except ValidationError as error:
+    errors = validate(answers)
+    for error in errors:
         print(f"ERROR: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pexpect
 import pytest
 import yaml
 
@@ -250,13 +251,44 @@ def test_link_adopts_a_project_generated_by_plain_cookiecutter(workspace: Worksp
     assert diff.returncode == 0, diff.stdout + diff.stderr
 
 
+def test_create_prints_the_next_steps(workspace: Workspace) -> None:
+    output = workspace.run(
+        CRUFT, "create", "--no-input", "--output-dir", workspace.output, workspace.url
+    )
+
+    assert "Created my-service. Next steps:" in output
+    assert "uv run my_service serve" in output
+
+
 def test_diff_is_empty_for_an_untouched_project(workspace: Workspace) -> None:
     project = workspace.cruft_create()
 
     diff = workspace.cruft("diff", "--exit-code", project=project)
 
     assert diff.returncode == 0, diff.stdout + diff.stderr
-    assert "upstream-template" not in diff.stdout
+    assert diff.stdout == ""
+    assert diff.stderr == ""
+
+
+def test_diff_in_a_terminal_prints_nothing_for_an_untouched_project(workspace: Workspace) -> None:
+    """As a user runs it: the hooks' output would reach the terminal they inherit."""
+    project = workspace.cruft_create(
+        "--extra-context", json.dumps({"use_redis": "yes", "task_queue": "taskiq"})
+    )
+
+    child = pexpect.spawn(
+        str(CRUFT),
+        ["diff"],
+        cwd=str(project),
+        env=project_environ(**workspace.env),
+        encoding="utf-8",
+        timeout=120,
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0, child.before
+    assert child.before == ""
 
 
 def test_diff_shows_local_changes(workspace: Workspace) -> None:
@@ -360,6 +392,10 @@ def test_update_leaves_no_conflicts(updated: UpdatedProject) -> None:
 
     assert not list(updated.path.rglob("*.rej"))
     assert [line for line in status if line[:2] in {"UU", "AA", "DU", "UD"}] == []
+
+
+def test_update_prints_no_generation_banner(updated: UpdatedProject) -> None:
+    assert "Next steps" not in updated.update.stdout + updated.update.stderr
 
 
 def test_check_reports_up_to_date_after_update(updated: UpdatedProject) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -122,12 +123,69 @@ def test_remove_paths_deletes_files_and_folders(tmp_path: Path) -> None:
 
 def test_next_steps_name_the_commands() -> None:
     text = post_gen_project.next_steps(
-        {"project_slug": "svc", "package_name": "svc", "database": "sqlite"}
+        {"project_slug": "svc", "package_name": "svc", "database": "sqlite"}, ""
     )
 
     assert "cd svc" in text
     assert "uv run svc serve" in text
     assert "uv run pytest" in text
+
+
+def test_next_steps_name_the_servers_at_the_env_example_urls() -> None:
+    env_example = (
+        "# DATABASE_URL=sqlite+aiosqlite:///./old.db\n"
+        "DATABASE_URL=postgresql+asyncpg://u:p@db.internal:6543/svc\n"
+        "REDIS_URL=redis://cache.internal:6380/0\n"
+    )
+    answers = {"project_slug": "svc", "package_name": "svc", "database": "postgresql"}
+
+    text = post_gen_project.next_steps({**answers, "use_redis": "yes"}, env_example)
+
+    assert "start PostgreSQL at db.internal:6543 and Redis at cache.internal:6380" in text
+
+
+def test_validate_reports_every_broken_rule_in_order() -> None:
+    answers = {
+        "project_slug": "Bad Slug",
+        "package_name": "class",
+        "author_email": "nobody",
+        "python_version": "3.9",
+        "task_queue": "taskiq",
+        "use_redis": "no",
+    }
+
+    errors = pre_gen_project.validate(answers)
+
+    assert [error.split(" ", 1)[0] for error in errors] == [
+        "project_slug",
+        "package_name",
+        "author_email",
+        "python_version",
+        "task_queue",
+    ]
+
+
+@pytest.mark.parametrize("name", ["class", "match", "json", "test", "redis", "tests"])
+def test_a_colliding_package_name_gets_a_valid_alternative(name: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        pre_gen_project.validate_package_name(name)
+
+    alternative = pre_gen_project.alternative_package_name(name)
+    assert str(raised.value).endswith(
+        f"answer package_name with another name, e.g. {alternative!r}"
+    )
+    pre_gen_project.validate_package_name(alternative)
+
+
+def test_only_crufts_throwaway_renders_count_as_cruft(tmp_path: Path) -> None:
+    """cruft diff and update render into TemporaryDirectory(); cookiecutter sets _output_dir."""
+    with tempfile.TemporaryDirectory() as throwaway:
+        in_throwaway = Path(throwaway).resolve() / "svc"
+        quiet = post_gen_project.rendered_by_cruft_in_a_temporary_directory
+
+        assert quiet({}, in_throwaway)
+        assert not quiet({"_output_dir": throwaway}, in_throwaway)
+    assert not quiet({}, tmp_path.resolve() / "svc")
 
 
 def _import_names(requirement: str) -> set[str]:

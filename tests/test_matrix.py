@@ -153,12 +153,9 @@ def answers_for(combination: Combination) -> dict[str, str]:
 
 
 def refusal(combination: Combination) -> str | None:
-    """The pre-gen hook's message for a combination, or None when it accepts it."""
-    try:
-        pre_gen_project.validate(answers_for(combination))
-    except pre_gen_project.ValidationError as error:
-        return str(error)
-    return None
+    """The pre-gen hook's messages for a combination, or None when it accepts it."""
+    errors = pre_gen_project.validate(answers_for(combination))
+    return "; ".join(errors) if errors else None
 
 
 def is_accepted(combination: Combination) -> bool:

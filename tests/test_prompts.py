@@ -31,7 +31,9 @@ TEMPLATE_CONTEXT: dict[str, Any] = json.loads((TEMPLATE_DIR / "cookiecutter.json
 PROMPTS: dict[str, Any] = TEMPLATE_CONTEXT["__prompts__"]
 QUESTIONS = [name for name in TEMPLATE_CONTEXT if not name.startswith("_")]
 CHOICES: dict[str, list[str]] = {
-    name: value for name, value in TEMPLATE_CONTEXT.items() if isinstance(value, list)
+    name: value
+    for name, value in TEMPLATE_CONTEXT.items()
+    if name in QUESTIONS and isinstance(value, list)
 }
 
 # Non-default answers for the free-text questions. The slug is answered with something other
@@ -177,7 +179,7 @@ def test_every_choice_question_gets_a_non_default_answer() -> None:
 
 
 def test_answers_pass_the_pre_gen_hook() -> None:
-    pre_gen_project.validate(ANSWERS)
+    assert pre_gen_project.validate(ANSWERS) == []
 
 
 def test_text_prompts_show_their_questions(session: Session) -> None:
