@@ -19,18 +19,15 @@ import uvicorn
 from alembic import command
 from alembic.config import Config
 from pydantic import ValidationError
-{%- if cookiecutter.task_queue == "taskiq" %}
-from taskiq.cli.scheduler.args import SchedulerArgs
-from taskiq.cli.scheduler.run import run_scheduler
-from taskiq.cli.worker.args import WorkerArgs
-from taskiq.cli.worker.run import run_worker
-{%- endif %}
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 from {{ cookiecutter.package_name }}.core.config import PLACEHOLDER_SECRET, Settings, get_settings
 from {{ cookiecutter.package_name }}.core.resources import open_resources
 from {{ cookiecutter.package_name }}.main import create_app
+{%- if cookiecutter.task_queue == "taskiq" %}
+from {{ cookiecutter.package_name }}.tasks.worker import run_scheduler, run_worker
+{%- endif %}
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.models import Role
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate
@@ -40,9 +37,6 @@ ENV_EXAMPLE_FILE = Path(".env.example")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # A request line and headers larger than this are refused (400) and the connection closed.
 MAX_REQUEST_HEAD_BYTES = 16 * 1024
-{%- if cookiecutter.task_queue == "taskiq" %}
-JOBS_MODULE = "{{ cookiecutter.package_name }}.tasks.worker"
-{%- endif %}
 
 
 class CommandError(Exception):
@@ -295,17 +289,13 @@ def openapi_command(args: argparse.Namespace, settings: Settings) -> None:
 {%- if cookiecutter.task_queue == "taskiq" %}
 
 
-def worker_command(args: argparse.Namespace, _settings: Settings) -> None:
-    worker_args = WorkerArgs.from_cli(
-        [f"{JOBS_MODULE}:broker", "--workers", str(args.processes), "--no-configure-logging"]
-    )
-    status = run_worker(worker_args)
+def worker_command(args: argparse.Namespace, settings: Settings) -> None:
+    status = run_worker(settings, processes=args.processes)
     if status:
         msg = f"the worker exited with status {status}"
         raise CommandError(msg)
 
 
-def scheduler_command(_args: argparse.Namespace, _settings: Settings) -> None:
-    scheduler_args = SchedulerArgs.from_cli([f"{JOBS_MODULE}:scheduler", "--skip-first-run"])
-    asyncio.run(run_scheduler(scheduler_args))
+def scheduler_command(_args: argparse.Namespace, settings: Settings) -> None:
+    run_scheduler(settings)
 {%- endif %}

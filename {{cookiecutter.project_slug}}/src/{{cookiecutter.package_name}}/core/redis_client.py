@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import structlog
 from fastapi import FastAPI
 from limits.aio.storage import RedisStorage
@@ -22,18 +24,34 @@ def setup(app: FastAPI) -> None:
     app.add_exception_handler(RedisError, unavailable_handler("Redis"))
 
 
-def create_redis(settings: Settings) -> Redis:
+class PoolOptions(TypedDict):
+    timeout: float
+    socket_timeout: float
+    socket_connect_timeout: float
+    health_check_interval: int
+
+
+def pool_options(settings: Settings) -> PoolOptions:
+    """How a connection pool of the service waits on Redis: never longer than the settings say.
+
+    Set explicitly, never left to redis-py, whose default socket timeout changes between
+    releases (none before 8.0, 5 s since).
+    """
     timeout = settings.redis.socket_timeout_seconds
-    # A burst beyond the pool queues for a free connection instead of failing at once,
-    # which would skip rate limits under load; the wait is bounded all the same.
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url,
+    return PoolOptions(
+        # A burst beyond the pool queues for a free connection instead of failing at once,
+        # which would skip rate limits under load; the wait is bounded all the same.
         timeout=POOL_WAIT_SECONDS,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
-        max_connections=settings.redis.max_connections,
         # Drop connections that sat idle across a Redis restart before reusing them.
         health_check_interval=30,
+    )
+
+
+def create_redis(settings: Settings) -> Redis:
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=settings.redis.max_connections, **pool_options(settings)
     )
     return Redis.from_pool(pool)
 
