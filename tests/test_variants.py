@@ -3,7 +3,8 @@
 VARIANTS is every combination of database x use_redis x task_queue the pre-gen hook
 accepts (taskiq needs Redis). PostgreSQL, MariaDB (for mysql) and Redis run as real servers,
 started by the session fixtures in conftest.py only when a selected variant needs them.
-Each variant is baked and synced once (module-scoped fixture) for all four checks.
+Each variant is baked and synced once (module-scoped fixture) for all four checks. One
+more test runs the SQLite all-on suite on the lowest versions pyproject.toml allows.
 """
 
 from __future__ import annotations
@@ -105,3 +106,30 @@ def test_generated_suite_passes_with_coverage(baked: Baked) -> None:
     assert " passed" in output
     assert "failed" not in output
     assert "Required test coverage of 90" in output
+
+
+# Every optional dependency but a server database's driver, for the lowest-versions run.
+LOWEST_VERSIONS_VARIANT = {
+    "database": "sqlite",
+    "use_redis": "yes",
+    "task_queue": "taskiq",
+    "use_sentry": "yes",
+    "use_opentelemetry": "yes",
+}
+
+
+def test_sqlite_all_on_suite_passes_on_the_lowest_direct_versions(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    # The lower bounds in pyproject.toml are promises: keep them true.
+    project = bake_project(tmp_path, LOWEST_VERSIONS_VARIANT)
+    env = {
+        "UV_RESOLUTION": "lowest-direct",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
+        "TEST_REDIS_URL": redis.url(len(VARIANTS) + 1),
+    }
+    run(uv(), "lock", cwd=project, env=env)
+    output = run(uv(), "run", "--locked", "pytest", "-p", "no:cacheprovider", cwd=project, env=env)
+
+    assert " passed" in output.stdout
+    assert "failed" not in output.stdout

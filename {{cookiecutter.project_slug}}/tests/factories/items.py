@@ -14,6 +14,7 @@ from {{ cookiecutter.package_name }}.users.models import User
 class ItemFactory(SQLAlchemyFactory[Item]):
     # Related rows only when a test asks for them (polyfactory's defaults differ by version).
     __set_relationships__ = False
+    __set_association_proxy__ = False
     title = Use(lambda: ItemFactory.__faker__.sentence(nb_words=4)[:200])
     description = None
     created_at = Use(utcnow)

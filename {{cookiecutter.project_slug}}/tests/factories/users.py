@@ -17,6 +17,7 @@ DEFAULT_PASSWORD = "correct horse battery staple"
 class UserFactory(SQLAlchemyFactory[User]):
     # Related rows only when a test asks for them (polyfactory's defaults differ by version).
     __set_relationships__ = False
+    __set_association_proxy__ = False
     email = Use(lambda: f"user-{uuid.uuid4().hex[:12]}@example.com")
     full_name = "Test User"
     role = Role.USER
