@@ -218,7 +218,7 @@ def test_github_workflow_keeps_its_expressions(tmp_root: Path) -> None:
 def test_github_workflow_lints_types_migrates_and_tests(tmp_root: Path) -> None:
     jobs = _workflow(_bake(tmp_root))["jobs"]
 
-    assert set(jobs) == {"lint", "test", "docker", "cruft"}
+    assert set(jobs) == {"lint", "test", "docker", "conflicts", "cruft"}
     lint = [step.get("run") for step in jobs["lint"]["steps"]]
     assert {"uv run ruff check .", "uv run ruff format --check .", "uv run mypy"} <= set(lint)
     test = " ".join(str(step.get("run")) for step in jobs["test"]["steps"])
@@ -226,8 +226,20 @@ def test_github_workflow_lints_types_migrates_and_tests(tmp_root: Path) -> None:
         assert command in test
     assert jobs["test"]["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
     assert "services" not in jobs["test"]
+
+
+def test_github_workflow_blocks_on_update_conflicts_and_checks_the_template(
+    tmp_root: Path,
+) -> None:
+    jobs = _workflow(_bake(tmp_root))["jobs"]
+
+    assert "continue-on-error" not in jobs["conflicts"]
+    runs = [step.get("run") for step in jobs["conflicts"]["steps"]]
+    assert "python3 scripts/check_update.py" in runs
     assert jobs["cruft"]["continue-on-error"] is True
-    assert "uvx cruft check" in [step.get("run") for step in jobs["cruft"]["steps"]]
+    (check,) = [step for step in jobs["cruft"]["steps"] if "cruft" in str(step.get("run"))]
+    assert check["if"] == "hashFiles('.cruft.json') != ''"
+    assert f"uvx cruft@{_tested_cruft()} check --checkout main" in check["run"]
 
 
 def test_github_workflow_uses_a_postgresql_service_container(tmp_root: Path) -> None:
@@ -243,7 +255,7 @@ def test_github_workflow_uses_a_postgresql_service_container(tmp_root: Path) -> 
 def test_github_workflow_builds_the_image_only_with_docker(tmp_root: Path) -> None:
     jobs = _workflow(_bake(tmp_root, docker="no"))["jobs"]
 
-    assert set(jobs) == {"lint", "test", "cruft"}
+    assert set(jobs) == {"lint", "test", "conflicts", "cruft"}
 
 
 @pytest.mark.parametrize(
@@ -261,12 +273,60 @@ def test_gitlab_ci_has_the_same_jobs(tmp_root: Path) -> None:
     pipeline = _yaml(_bake(tmp_root, ci="gitlab", database="postgresql") / ".gitlab-ci.yml")
 
     jobs = {name for name, job in pipeline.items() if isinstance(job, dict) and "script" in job}
-    assert jobs == {"lint", "test", "docker", "cruft"}
+    assert jobs == {"lint", "test", "docker", "conflicts", "cruft"}
     assert pipeline["test"]["services"][0]["name"].startswith("postgres:")
     script = " ".join(pipeline["test"]["script"])
     for command in ("uv sync --locked", "alembic upgrade head", "alembic check", "uv run pytest"):
         assert command in script
+    assert "allow_failure" not in pipeline["conflicts"]
+    assert pipeline["conflicts"]["script"] == ["python scripts/check_update.py"]
     assert pipeline["cruft"]["allow_failure"] is True
+    # cruft needs git: the full image has it, the slim default does not.
+    assert pipeline["cruft"]["image"] == "ghcr.io/astral-sh/uv:python3.12-bookworm"
+    assert f"uvx cruft@{_tested_cruft()} check --checkout main" in pipeline["cruft"]["script"][0]
+
+
+def _tested_cruft() -> str:
+    """The cruft version the template's own tests run (its uv.lock)."""
+    lock = tomllib.loads((TEMPLATE_DIR / "uv.lock").read_text())
+    (version,) = [package["version"] for package in lock["package"] if package["name"] == "cruft"]
+    return str(version)
+
+
+def _template_update(project: Path) -> Any:
+    return _yaml(project / ".github" / "workflows" / "template-update.yml")
+
+
+def test_template_update_workflow_matches_its_schema(tmp_root: Path) -> None:
+    assert _schema_errors(_template_update(_bake(tmp_root)), "github-workflows.json") == []
+
+
+def test_template_update_workflow_is_off_until_started_by_hand(tmp_root: Path) -> None:
+    project = _bake(tmp_root)
+    workflow = _template_update(project)
+    text = (project / ".github" / "workflows" / "template-update.yml").read_text()
+
+    assert workflow["on"] == {"workflow_dispatch": None}
+    assert '#   - cron: "' in text  # a schedule to uncomment
+    assert "${{ runner.temp }}/template-update.md" in text
+
+
+def test_template_update_workflow_opens_a_pull_request_listing_conflicts(
+    tmp_root: Path,
+) -> None:
+    workflow = _template_update(_bake(tmp_root))
+    (job,) = workflow["jobs"].values()
+    steps = job["steps"]
+    runs = "\n".join(str(step.get("run", "")) for step in steps)
+
+    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert f"uvx cruft@{_tested_cruft()} update --skip-apply-ask --checkout main" in runs
+    assert "python3 scripts/check_update.py || true" in runs
+    (pull_request,) = [step for step in steps if "create-pull-request" in step.get("uses", "")]
+    assert pull_request["uses"] == "peter-evans/create-pull-request@v8"
+    assert pull_request["with"]["body-path"] == "${{ runner.temp }}/template-update.md"
+    assert pull_request["with"]["branch"] == "template-update"
+    assert runs.index("cruft") < runs.index("check_update.py")
 
 
 @pytest.mark.parametrize(
