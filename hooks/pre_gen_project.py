@@ -31,6 +31,7 @@ DEPENDENCY_NAMES = frozenset(
         "asyncpg",
         "bcrypt",
         "coverage",
+        "dotenv",
         "email_validator",
         "fastapi",
         "greenlet",

@@ -21,6 +21,7 @@ import sys
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -173,12 +174,66 @@ def test_compose_adds_a_healthy_postgresql_with_a_volume(tmp_root: Path) -> None
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     assert services["db"]["volumes"] == ["db-data:/var/lib/postgresql/data"]
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
-    url = services["api"]["environment"]["DATABASE_URL"]
-    assert url.startswith("postgresql+asyncpg://app:")
-    assert url.endswith("@db:5432/my_service")
+    environment = services["api"]["environment"]
+    assert environment["DATABASE_URL"] == "postgresql+asyncpg://app@db:5432/my_service"
+    assert environment["DB__PASSWORD"] == "${POSTGRES_PASSWORD:-app}"  # noqa: S105 - compose
     assert set(compose["volumes"]) == {"db-data"}
     # The secret comes from the environment, never from the file.
     assert services["api"]["environment"]["AUTH__SECRET_KEY"].startswith("${AUTH__SECRET_KEY:?")
+
+
+# Compose's interpolation: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}...
+INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+# Every character that breaks a password written into a URL unencoded.
+AWKWARD_PASSWORD = "p@ss:w/o%rd#?& 1"  # noqa: S105 - a test value
+
+
+def _interpolate(value: str, env: dict[str, str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        name, op = match["name"], match["op"] or ""
+        if name in env and (env[name] or not op.startswith(":")):
+            return env[name]
+        if op.endswith("-"):
+            return match["arg"]
+        pytest.fail(f"compose needs {name}: {match['arg']}")
+
+    return INTERPOLATION.sub(substitute, value)
+
+
+@pytest.mark.parametrize(
+    ("database", "variable", "port"),
+    [("postgresql", "POSTGRES_PASSWORD", 5432), ("mysql", "MARIADB_PASSWORD", 3306)],
+)
+def test_compose_database_url_survives_any_character_in_the_password(
+    tmp_root: Path, database: str, variable: str, port: int
+) -> None:
+    services = _yaml(_bake(tmp_root, database=database) / "compose.yaml")["services"]
+    env = {variable: AWKWARD_PASSWORD, "AUTH__SECRET_KEY": "x" * 40}
+
+    assert _interpolate(services["db"]["environment"][variable], env) == AWKWARD_PASSWORD
+    for name in ("api", "migrate"):
+        environment = {
+            key: _interpolate(str(value), env)
+            for key, value in services[name]["environment"].items()
+        }
+        url = urlsplit(environment["DATABASE_URL"])
+        # The URL names user, host and port only; the app takes the password as it is.
+        assert (url.username, url.password, url.hostname, url.port) == ("app", None, "db", port)
+        assert environment["DB__PASSWORD"] == AWKWARD_PASSWORD
+
+
+@pytest.mark.parametrize("answers", DOCKER_VARIANTS.values(), ids=DOCKER_VARIANTS.keys())
+def test_compose_runs_the_api_with_the_images_serve_command(
+    tmp_root: Path, answers: dict[str, str]
+) -> None:
+    project = _bake(tmp_root, **answers)
+    services = _yaml(project / "compose.yaml")["services"]
+    dockerfile = (project / "Dockerfile").read_text()
+
+    # No override: compose's API runs the image's CMD, which is `serve`.
+    assert "command" not in services["api"]
+    assert services["api"]["build"] == "."
+    assert re.search(r'^CMD \["my_service", "serve"', dockerfile, re.MULTILINE)
 
 
 def test_compose_passes_observability_settings_through(tmp_root: Path) -> None:

@@ -16,6 +16,7 @@ from tests.conftest import TEMPLATE_DIR, Bake
 # Distributions whose import names are not their normalised names; stub-only ones have none.
 IMPORT_NAMES = {
     "libpass": {"passlib"},
+    "python-dotenv": {"dotenv"},
     "python-jose": {"jose"},
     "python-multipart": {"multipart", "python_multipart"},
     "types-python-jose": set(),

@@ -19,7 +19,8 @@ CONSTRUCTORS = re.compile(
 WORKER_BROKER = ("tasks/worker.py", "create_broker")
 SUPPRESSION = re.compile(r"#\s*(noqa|type:\s*ignore)\b(?P<rest>.*)$")
 REASONED = re.compile(r"^(: [A-Z0-9, ]+ - \S.*|\[[-a-z, ]+\] # \S.*)$")
-MAX_DEFAULT_SETTINGS = 35
+# A ratchet: raise it only with the setting that needs it (36: DB__PASSWORD).
+MAX_DEFAULT_SETTINGS = 36
 SETTING_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from {{ cookiecutter.package_name }}.cli import alembic_config
+from {{ cookiecutter.package_name }}.commands import alembic_config
 from {{ cookiecutter.package_name }}.core.config import (
     AppSettings,
     AuthSettings,

@@ -5,34 +5,34 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from alembic.script import ScriptDirectory
 
-from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }} import cli, commands
 from {{ cookiecutter.package_name }}.core.config import get_settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.models import Role, User
 
-ENV_EXAMPLE = Path(__file__).parents[2] / ".env.example"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A project-like directory with its own SQLite database and no inherited settings."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("AUTH__ARGON2_MEMORY_KIB", "8192")
-    monkeypatch.setenv("AUTH__ARGON2_TIME_COST", "1")
-    monkeypatch.delenv("APP__ENVIRONMENT", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+PROJECT_DIR = Path(__file__).parents[2]
+ENV_EXAMPLE = PROJECT_DIR / ".env.example"
+PACKAGE = "{{ cookiecutter.package_name }}"
+# Where the docs tell users how to run the CLI.
+DOCS = [path for path in (PROJECT_DIR / "README.md", PROJECT_DIR / "AGENTS.md") if path.exists()]
+FLAG = re.compile(r"--[a-z][a-z-]*")
+{%- if cookiecutter.database == "postgresql" %}
+# A driver this variant does not install.
+MISSING_DRIVER_URL, MISSING_DRIVER = "mysql+asyncmy://app@127.0.0.1:3306/app", "asyncmy"
+{%- else %}
+# A driver this variant does not install.
+MISSING_DRIVER_URL, MISSING_DRIVER = "postgresql+asyncpg://app@127.0.0.1:5432/app", "asyncpg"
+{%- endif %}
 
 
 def _find_user(email: str) -> User | None:
@@ -163,7 +163,7 @@ def test_serve_in_development_creates_env_and_migrates(
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert (workdir / "cli.db").exists()
     protocol = calls[0].pop("http")
-    assert protocol.func is cli.HeadTimeoutH11Protocol
+    assert protocol.func is commands.HeadTimeoutH11Protocol
     assert protocol.keywords == {"head_timeout": 15.0}
     assert calls == [
         {
@@ -184,10 +184,93 @@ def test_serve_in_development_creates_env_and_migrates(
     ]
 
 
-def test_serve_keeps_an_existing_env_file(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (workdir / ".env.example").write_text(ENV_EXAMPLE.read_text())
-    (workdir / ".env").write_text("LOG__LEVEL=WARNING\n")
-    monkeypatch.setattr(uvicorn, "run", lambda *_args, **_kwargs: None)
+def _revisions() -> list[tuple[str, str]]:
+    """The migrations' (revision, message), oldest first."""
+    script = ScriptDirectory.from_config(commands.alembic_config(get_settings()))
+    return [(revision.revision, revision.doc) for revision in reversed([*script.walk_revisions()])]
 
-    assert cli.main(["serve"]) == 0
-    assert (workdir / ".env").read_text() == "LOG__LEVEL=WARNING\n"
+
+@pytest.mark.usefixtures("workdir")
+def test_migrate_lists_each_migration_it_applies(capsys: pytest.CaptureFixture[str]) -> None:
+    (first, first_doc), *rest = _revisions()
+
+    assert cli.main(["migrate", first]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"Applied migration {first}: {first_doc}"]
+    assert cli.main(["migrate"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"Applied migration {revision}: {doc}" for revision, doc in rest
+    ]
+
+
+@pytest.mark.usefixtures("workdir")
+def test_migrate_at_head_says_there_is_nothing_to_apply(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["migrate"]) == 0
+    capsys.readouterr()
+
+    assert cli.main(["migrate"]) == 0
+    head = _revisions()[-1][0]
+    assert capsys.readouterr().out.splitlines() == [
+        f"The database is already at head ({head}); nothing to apply."
+    ]
+
+
+@pytest.mark.usefixtures("workdir")
+def test_a_missing_database_driver_is_one_line_naming_the_package(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", MISSING_DRIVER_URL)
+
+    assert cli.main(["migrate"]) == 1
+    drivername = MISSING_DRIVER_URL.partition(":")[0]
+    assert capsys.readouterr().err.splitlines() == [
+        (
+            f"error: the database driver for {drivername} is not installed "
+            f"(no module '{MISSING_DRIVER}'): add it with `uv add {MISSING_DRIVER}`"
+        )
+    ]
+
+
+def _help_flags(command: str, capsys: pytest.CaptureFixture[str]) -> set[str]:
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    return set(FLAG.findall(capsys.readouterr().out))
+
+
+def test_every_flag_the_docs_name_exists(capsys: pytest.CaptureFixture[str]) -> None:
+    invocation = re.compile(rf"{PACKAGE} (?P<command>[a-z][a-z-]*)(?P<rest>[^`\n#|]*)")
+    named: dict[str, set[str]] = {}
+    standalone: set[str] = set()
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for match in invocation.finditer(text):
+            named.setdefault(match["command"], set()).update(FLAG.findall(match["rest"]))
+        # A flag quoted on its own, as in "(`--head-timeout`)", belongs to `serve`.
+        standalone.update(re.findall(r"`(--[a-z][a-z-]*)`", text))
+    named.setdefault("serve", set()).update(standalone)
+
+    assert {"--workers", "--head-timeout"} <= named["serve"]  # the docs were read
+    unknown = {
+        command: sorted(flags - _help_flags(command, capsys)) for command, flags in named.items()
+    }
+    assert {command: flags for command, flags in unknown.items() if flags} == {}
+{%- if cookiecutter.docker == "yes" %}
+
+
+def test_the_image_and_compose_run_commands_the_cli_accepts() -> None:
+    dockerfile = (PROJECT_DIR / "Dockerfile").read_text(encoding="utf-8")
+    compose = (PROJECT_DIR / "compose.yaml").read_text(encoding="utf-8")
+    image_command = re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert image_command is not None
+    argvs = [json.loads(image_command[1])]
+    argvs += [
+        json.loads(found) for found in re.findall(r"command: (\[.*\])$", compose, re.MULTILINE)
+    ]
+    ours = [argv[1:] for argv in argvs if argv[0] == PACKAGE]
+
+    assert ours[0][0] == "serve"  # the image runs the API through `serve`
+    assert ["migrate"] in ours
+    for argv in ours:
+        cli.build_parser().parse_args(argv)  # exits on an unknown command or flag
+{%- endif %}

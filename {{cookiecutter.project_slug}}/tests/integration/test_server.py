@@ -136,6 +136,19 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
     assert events.index(("shutdown", None)) > events.index(("request", "/api/v1/auth/register"))
 
 
+def test_console_logs_into_a_pipe_carry_no_colour_codes(tmp_path: Path) -> None:
+    # Console lines, not JSON; neither NO_COLOR nor FORCE_COLOR decides for the pipe.
+    env = {"LOG__JSON_FORMAT": "false", "NO_COLOR": "", "FORCE_COLOR": ""}
+    with _live_server(tmp_path, **env) as (server, base_url):
+        httpx.get(f"{base_url}/health/live", timeout=10)
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+
+    assert "startup" in output
+    assert "/health/live" in output
+    assert "\x1b[" not in output
+
+
 def test_production_start_fails_fast_without_a_database(tmp_path: Path) -> None:
     database = tmp_path / "no-such-directory" / "app.db"
     env = _server_env(
@@ -154,7 +167,7 @@ def test_production_start_fails_fast_without_a_database(tmp_path: Path) -> None:
     assert len(failures) == 1, output
     assert failures[0]["reason"] == (
         f"cannot reach the database at sqlite+aiosqlite:///{database} (OperationalError); "
-        "check DATABASE_URL"
+        "check that its directory exists and is writable, or fix DATABASE_URL"
     )
 
 

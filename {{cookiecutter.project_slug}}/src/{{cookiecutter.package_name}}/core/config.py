@@ -55,6 +55,9 @@ class AppSettings(BaseModel):
 
 
 class DatabaseSettings(BaseModel):
+    # DATABASE_URL's password, given apart so it needs no URL-encoding; replaces any
+    # password in the URL.
+    password: SecretStr | None = None
     echo: bool = False
     # Size the pool for the expected concurrency: connections beyond it are opened and
     # closed per request, which costs more than the query.

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, event, func, text
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -80,8 +80,31 @@ class TimestampMixin:
     )
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def database_url(settings: Settings) -> URL:
+    """DATABASE_URL, with DB__PASSWORD as its password when that is set.
+
+    A password given apart needs no URL-encoding: `@`, `:`, `/` and `%` are plain characters.
+    """
     url = make_url(settings.database_url)
+    if settings.db.password is not None:
+        url = url.set(password=settings.db.password.get_secret_value())
+    return url
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = database_url(settings)
+    try:
+        return _create_engine(url, settings)
+    except ModuleNotFoundError as error:
+        # The dialect imports its driver when the engine is made.
+        msg = (
+            f"the database driver for {url.drivername} is not installed (no module "
+            f"{error.name!r}): add it with `uv add {error.name}`"
+        )
+        raise MissingDriverError(msg) from error
+
+
+def _create_engine(url: URL, settings: Settings) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         # SQLite takes one writer at a time: one connection avoids "database is locked".
         # An in-memory database lives in its connection, so that one is shared outright.
@@ -142,7 +165,11 @@ def _enable_sqlite_transactions(engine: AsyncEngine) -> None:
 
 
 class DatabaseUnavailableError(RuntimeError):
-    """The database did not answer; the message says where and why, without the password."""
+    """The database cannot be used; the message says where, why and what to do, no password."""
+
+
+class MissingDriverError(DatabaseUnavailableError):
+    """DATABASE_URL names a driver that is not installed."""
 
 
 async def check_database(engine: AsyncEngine, *, timeout_seconds: float) -> None:
@@ -152,9 +179,21 @@ async def check_database(engine: AsyncEngine, *, timeout_seconds: float) -> None
             await connection.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError, TimeoutError) as error:
         url = mask_url(engine.url.render_as_string(hide_password=False))
-        reason = type(error).__name__
-        msg = f"cannot reach the database at {url} ({reason}); check DATABASE_URL"
+        # The type only: driver messages can quote connection parameters.
+        reason = type(_driver_error(error)).__name__
+        if engine.dialect.name == "sqlite":
+            advice = "check that its directory exists and is writable, or fix DATABASE_URL"
+        else:
+            advice = "check that the server is running and that DATABASE_URL is right"
+        msg = f"cannot reach the database at {url} ({reason}); {advice}"
         raise DatabaseUnavailableError(msg) from error
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """The driver's own exception (asyncpg's InvalidCatalogNameError), under SQLAlchemy's."""
+    while (inner := getattr(error, "orig", None) or error.__cause__) is not None:
+        error = inner
+    return error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from typing import TextIO
@@ -40,6 +41,18 @@ def format_traceback(exc_info: ExcInfo) -> str:
     return text.rstrip("\n")
 
 
+def wants_colors(stream: TextIO) -> bool:
+    """Colours for a terminal only, never in a file or pipe; NO_COLOR and FORCE_COLOR decide first.
+
+    See https://no-color.org and https://force-color.org.
+    """
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty()
+
+
 def _console_traceback(sio: TextIO, exc_info: ExcInfo) -> None:
     sio.write("\n" + format_traceback(exc_info))
 
@@ -58,13 +71,16 @@ def configure_logging(settings: Settings) -> None:
 {%- if cookiecutter.use_sentry == "yes" %}
     shared.append(capture_logged_exception)
 {%- endif %}
+    stream = sys.stdout
     renderer: Processor
     if settings.log_as_json:
         shared.append(structlog.processors.ExceptionRenderer(format_traceback))
         renderer = structlog.processors.JSONRenderer()
     else:
         # Not the default formatter: with rich or better-exceptions installed it shows locals.
-        renderer = structlog.dev.ConsoleRenderer(exception_formatter=_console_traceback)
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=wants_colors(stream), exception_formatter=_console_traceback
+        )
 
     structlog.configure(
         processors=[
@@ -77,7 +93,7 @@ def configure_logging(settings: Settings) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

@@ -42,6 +42,7 @@ class RequestContextMiddleware:
         self.app = app
         self.hsts = hsts
         self.route_templates: dict[int, str] = {}
+        self.endpoint_templates: dict[object, str | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,7 +98,9 @@ class RequestContextMiddleware:
         """The matched route's full path template, e.g. /api/v1/items/{item_id}."""
         route = scope.get("route")
         if route is None:
-            return None
+            # FastAPI marks only its own routes; plain Starlette ones (/docs, /openapi.json,
+            # /redoc) leave their endpoint, which the app's route list maps to a path.
+            return self._plain_route_template(scope)
         if id(route) in self.route_templates:
             return self.route_templates[id(route)]
         # A route inside an included router knows only its own part of the path
@@ -112,6 +115,19 @@ class RequestContextMiddleware:
             template = str(route.path)
         self.route_templates[id(route)] = template
         return template
+
+    def _plain_route_template(self, scope: Scope) -> str | None:
+        endpoint = scope.get("endpoint")
+        if endpoint is None:
+            return None
+        if endpoint not in self.endpoint_templates:
+            paths = (
+                str(route.path)
+                for route in scope["app"].routes
+                if getattr(route, "endpoint", None) is endpoint
+            )
+            self.endpoint_templates[endpoint] = next(paths, None)
+        return self.endpoint_templates[endpoint]
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

@@ -136,6 +136,15 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         )
 
 
+async def check_database_reachable(settings: Settings) -> None:
+    """Raise DatabaseUnavailableError unless the database answers (for `migrate`)."""
+    engine = create_engine(settings)
+    try:
+        await check_database(engine, timeout_seconds=settings.db.connect_timeout_seconds)
+    finally:
+        await engine.dispose()
+
+
 def bind_resources(app: Starlette, resources: Resources) -> None:
     """Make `resources` the ones `app` serves with (the lifespan does it on startup)."""
     app.state.resources = resources

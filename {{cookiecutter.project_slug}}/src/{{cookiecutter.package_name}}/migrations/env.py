@@ -8,12 +8,12 @@ from typing import Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from {{ cookiecutter.package_name }}.core.config import Settings, get_settings
-from {{ cookiecutter.package_name }}.core.db import UTCDateTime
+from {{ cookiecutter.package_name }}.core.db import UTCDateTime, database_url
 from {{ cookiecutter.package_name }}.models import Base
 
 config = context.config
@@ -25,9 +25,9 @@ target_metadata = Base.metadata
 DATETIME_COLUMN_TYPE = 'sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql")'
 
 
-def _database_url() -> str:
+def _database_url() -> URL:
     settings: Settings = config.attributes.get("settings") or get_settings()
-    return settings.database_url
+    return database_url(settings)
 
 
 def _render_item(type_: str, obj: object, context: AutogenContext) -> str | Literal[False]:
@@ -44,13 +44,15 @@ def _configure(**options: object) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         render_item=_render_item,
+        # The CLI's `migrate` lists what it applied.
+        on_version_apply=config.attributes.get("on_version_apply"),
         **options,  # type: ignore[arg-type] # Alembic's options, passed through
     )
 
 
 def run_migrations_offline() -> None:
     url = _database_url()
-    _configure(url=url, literal_binds=True, render_as_batch=url.startswith("sqlite"))
+    _configure(url=url, literal_binds=True, render_as_batch=url.get_backend_name() == "sqlite")
     with context.begin_transaction():
         context.run_migrations()
 

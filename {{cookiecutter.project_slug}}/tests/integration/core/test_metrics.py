@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from {{ cookiecutter.package_name }}.core.config import MetricsSettings
+from {{ cookiecutter.package_name }}.core.config import AppSettings, Environment, MetricsSettings
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import make_settings, running
 
@@ -44,6 +44,34 @@ async def test_requests_are_counted_by_route_template_and_status(
     assert _sample(text, count, method="GET", route="/health/live", status="200") == 1
     # The scrape itself is the one request in flight.
     assert _sample(text, "http_requests_in_progress", method="GET") == 1
+
+
+API_DOCS_PATHS = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+async def test_api_docs_have_route_labels_of_their_own(client: httpx.AsyncClient) -> None:
+    for path in API_DOCS_PATHS:
+        response = await client.get(path)
+        assert response.status_code == 200, response.text
+
+    text = (await client.get("/metrics")).text
+
+    total = "http_requests_total"
+    for path in API_DOCS_PATHS:
+        assert _sample(text, total, method="GET", route=path, status="200") == 1, path
+    assert _sample(text, total, method="GET", route="unmatched", status="200") is None
+
+
+async def test_api_docs_turned_off_count_as_unmatched(database_url: str) -> None:
+    settings = make_settings(
+        database_url, app=AppSettings(environment=Environment.TEST, api_docs=False)
+    )
+    async with running(create_app(settings)) as client:
+        assert (await client.get("/docs")).status_code == 404
+        text = (await client.get("/metrics")).text
+
+    assert _sample(text, "http_requests_total", method="GET", route="unmatched", status="404") == 1
+    assert _sample(text, "http_requests_total", method="GET", route="/docs", status="404") is None
 
 
 async def test_unknown_methods_share_one_label(client: httpx.AsyncClient) -> None:

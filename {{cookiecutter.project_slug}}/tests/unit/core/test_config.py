@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, SecretStr, ValidationError
+from sqlalchemy.engine import make_url
 
 from {{ cookiecutter.package_name }}.core.config import (
     AppSettings,
     AuthSettings,
+    DatabaseSettings,
     Environment,
     MetricsSettings,
     RateLimitSettings,
@@ -18,6 +20,7 @@ from {{ cookiecutter.package_name }}.core.config import (
     get_settings,
     mask_url,
 )
+from {{ cookiecutter.package_name }}.core.db import database_url
 
 STRONG_SECRET = "x" * 40
 ENV_EXAMPLE = Path(__file__).parents[3] / ".env.example"
@@ -166,13 +169,54 @@ def test_loggable_configuration_masks_every_secret() -> None:
         database_url="postgresql+asyncpg://app:db-password@db:5432/app?sslpassword=ssl-password",
         auth=AuthSettings(secret_key=STRONG_SECRET),
         metrics=MetricsSettings(bearer_token=SecretStr("metrics-password")),
+        db=DatabaseSettings(password=SecretStr("separate-password")),
     )
 
     loggable = settings.loggable()
 
     text = repr(loggable)
-    for secret in (STRONG_SECRET, "db-password", "ssl-password", "metrics-password"):
+    for secret in (
+        STRONG_SECRET,
+        "db-password",
+        "ssl-password",
+        "metrics-password",
+        "separate-password",
+    ):
         assert secret not in text
     assert loggable["database_url"] == "postgresql+asyncpg://app:***@db:5432/app?sslpassword=***"
     assert loggable["auth"]["secret_key"] == "**********"
     assert loggable["auth"]["access_token_ttl_seconds"] == 900
+
+
+# Every character that breaks a password written into a URL unencoded.
+AWKWARD_PASSWORD = "p@ss:w/o%rd#?& 1"
+
+
+def test_a_database_password_given_apart_needs_no_encoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://app@db:5432/app")
+    monkeypatch.setenv("DB__PASSWORD", AWKWARD_PASSWORD)
+
+    url = database_url(Settings(_env_file=None))
+
+    assert (url.username, url.password, url.host, url.port) == ("app", AWKWARD_PASSWORD, "db", 5432)
+    assert url.database == "app"
+    # SQLAlchemy encodes it when the URL is written out, and reads it back intact.
+    assert make_url(url.render_as_string(hide_password=False)).password == AWKWARD_PASSWORD
+
+
+def test_a_database_password_given_apart_replaces_the_urls() -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url="postgresql+asyncpg://app:old@db:5432/app",
+        db=DatabaseSettings(password=SecretStr("new")),
+    )
+
+    assert database_url(settings).password == "new"
+
+
+def test_without_a_separate_password_the_urls_own_is_used() -> None:
+    settings = Settings(_env_file=None, database_url="postgresql+asyncpg://app:p%40ss@db/app")
+
+    assert database_url(settings).password == "p@ss"
