@@ -105,20 +105,25 @@ def segments(locks: Mapping[Variant, str]) -> Iterator[Segment]:
     for header, header_owners in headers.items():
         yield Segment(header, frozenset(header_owners))
 
-    # The project's own block differs line by line (its dependency lists); uv sorts blocks
-    # when it reads a lock, so it may come first whatever the project's name.
-    roots = {variant: blocks[ROOT] for variant, (_, blocks) in split.items()}
-    root_lines = merge_lines({v: f"\n[[package]]\n{b}".split("\n") for v, b in roots.items()})
-    for owners, text in _runs(root_lines):
-        yield Segment(text.replace(f'"{BAKED_SLUG}"', '"{{ cookiecutter.project_slug }}"'), owners)
-
-    keys = sorted({key for _, blocks in split.values() for key in blocks} - {ROOT})
-    for key in keys:
-        versions: dict[str, set[Variant]] = {}
+    # Blocks in uv's order: a lock uv writes for the default answers renders byte for byte.
+    sequences = {v: ["\0".join(key) for key in blocks] for v, (_, blocks) in split.items()}
+    for joined, _ in merge_lines(sequences):
+        name, version = joined.split("\0")
+        key = (name, version)
+        if key == ROOT:
+            # The project's own block differs line by line (its dependency lists).
+            versions = {
+                v: f"\n[[package]]\n{blocks[ROOT]}".split("\n") for v, (_, blocks) in split.items()
+            }
+            for owners, text in _runs(merge_lines(versions)):
+                slug = '"{{ cookiecutter.project_slug }}"'
+                yield Segment(text.replace(f'"{BAKED_SLUG}"', slug), owners)
+            continue
+        texts: dict[str, set[Variant]] = {}
         for variant, (_, blocks) in split.items():
             if key in blocks:
-                versions.setdefault(blocks[key], set()).add(variant)
-        for block, block_owners in versions.items():
+                texts.setdefault(blocks[key], set()).add(variant)
+        for block, block_owners in texts.items():
             yield Segment(f"\n[[package]]\n{block}\n", frozenset(block_owners))
 
 
