@@ -97,8 +97,11 @@ def run(
         check=False,
     )
     if result.returncode != 0:
+        # A pytest run's first failure explains more than its coverage table at the end.
+        _, marker, failures = result.stdout.partition("= FAILURES =")
+        first_failure = f"--- first failure ---\n{failures[:6000]}\n" if marker else ""
         pytest.fail(
-            f"{' '.join(map(str, command))} exited {result.returncode}\n"
+            f"{' '.join(map(str, command))} exited {result.returncode}\n{first_failure}"
             f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
         )
     return result
