@@ -157,16 +157,15 @@ def test_production_start_fails_fast_without_a_database(tmp_path: Path) -> None:
         DATABASE_URL=f"sqlite+aiosqlite:///{database}",
         DB__CONNECT_TIMEOUT_SECONDS="5",
     )
-    started = time.monotonic()
     with _serve(tmp_path, env) as (server, _):
+        # Bounded: it fails at its first connection instead of retrying.
         output, _ = server.communicate(timeout=STARTUP_TIMEOUT_SECONDS)
 
     assert server.returncode != 0, output
-    assert time.monotonic() - started < 30  # imports and one failed connection
     failures = [event for event in _events(output) if event["event"] == "startup_failed"]
     assert len(failures) == 1, output
     assert failures[0]["reason"] == (
-        f"cannot reach the database at sqlite+aiosqlite:///{database} (OperationalError); "
+        f"cannot reach the database at sqlite+aiosqlite:///{database} (FileNotFoundError); "
         "check that its directory exists and is writable, or fix DATABASE_URL"
     )
 

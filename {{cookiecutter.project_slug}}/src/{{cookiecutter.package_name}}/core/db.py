@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, event, func, text
@@ -174,19 +175,30 @@ class MissingDriverError(DatabaseUnavailableError):
 
 async def check_database(engine: AsyncEngine, *, timeout_seconds: float) -> None:
     """Run `SELECT 1`, or raise DatabaseUnavailableError."""
+    database = engine.url.database
+    # Told before connecting: aiosqlite's thread, failing to open the file, can outlive a
+    # short-lived event loop and print a traceback after the one-line error.
+    if (
+        engine.dialect.name == "sqlite"
+        and database not in {None, "", ":memory:"}
+        and not Path(str(database)).parent.is_dir()
+    ):
+        raise _unavailable(engine, FileNotFoundError.__name__)
     try:
         async with asyncio.timeout(timeout_seconds), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError, TimeoutError) as error:
-        url = mask_url(engine.url.render_as_string(hide_password=False))
         # The type only: driver messages can quote connection parameters.
-        reason = type(_driver_error(error)).__name__
-        if engine.dialect.name == "sqlite":
-            advice = "check that its directory exists and is writable, or fix DATABASE_URL"
-        else:
-            advice = "check that the server is running and that DATABASE_URL is right"
-        msg = f"cannot reach the database at {url} ({reason}); {advice}"
-        raise DatabaseUnavailableError(msg) from error
+        raise _unavailable(engine, type(_driver_error(error)).__name__) from error
+
+
+def _unavailable(engine: AsyncEngine, reason: str) -> DatabaseUnavailableError:
+    url = mask_url(engine.url.render_as_string(hide_password=False))
+    if engine.dialect.name == "sqlite":
+        advice = "check that its directory exists and is writable, or fix DATABASE_URL"
+    else:
+        advice = "check that the server is running and that DATABASE_URL is right"
+    return DatabaseUnavailableError(f"cannot reach the database at {url} ({reason}); {advice}")
 
 
 def _driver_error(error: BaseException) -> BaseException:

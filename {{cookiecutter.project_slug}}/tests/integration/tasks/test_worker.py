@@ -213,6 +213,6 @@ def test_in_production_a_worker_without_its_database_says_so_in_one_line(
 
     assert [line for line in worker.lines() if not _is_json_object(line)] == [], worker.output()
     assert worker.named("startup_failed")[0]["reason"] == (
-        f"cannot reach the database at sqlite+aiosqlite:///{database} (OperationalError); "
+        f"cannot reach the database at sqlite+aiosqlite:///{database} (FileNotFoundError); "
         "check that its directory exists and is writable, or fix DATABASE_URL"
     )
