@@ -260,7 +260,7 @@ def test_connections_over_the_limit_get_503(tmp_path: Path) -> None:
 def test_forwarded_for_from_an_untrusted_peer_does_not_change_the_rate_limit_key(
     tmp_path: Path,
 ) -> None:
-    with _live_server(tmp_path, RATE_LIMIT__DEFAULT="2/minute") as (_, base_url):
+    with _live_server(tmp_path, RATE_LIMIT__DEFAULT="2/hour") as (_, base_url):
         statuses = [
             httpx.get(
                 f"{base_url}/api/v1/users/me",
@@ -275,7 +275,7 @@ def test_forwarded_for_from_an_untrusted_peer_does_not_change_the_rate_limit_key
 
 def test_forwarded_for_from_a_trusted_proxy_is_the_rate_limit_key(tmp_path: Path) -> None:
     with _live_server(
-        tmp_path, RATE_LIMIT__DEFAULT="2/minute", APP__TRUSTED_PROXIES='["127.0.0.1"]'
+        tmp_path, RATE_LIMIT__DEFAULT="2/hour", APP__TRUSTED_PROXIES='["127.0.0.1"]'
     ) as (_, base_url):
         statuses = [
             httpx.get(

@@ -19,7 +19,7 @@ def _app(database_url: str, *trusted_proxies: str) -> FastAPI:
     app_settings = AppSettings(
         environment=Environment.TEST, trusted_proxies=[ip_network(p) for p in trusted_proxies]
     )
-    limits = RateLimitSettings(default="2/minute")
+    limits = RateLimitSettings(default="2/hour")
     return create_app(make_settings(database_url, app=app_settings, rate_limit=limits))
 
 

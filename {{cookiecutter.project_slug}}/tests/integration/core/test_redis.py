@@ -96,7 +96,7 @@ async def test_the_cache_falls_back_to_the_database_when_redis_is_down() -> None
 
 
 def _app_without_redis(
-    database_url: str, *, on_storage_error: Literal["allow", "deny"], login: str = "10/minute"
+    database_url: str, *, on_storage_error: Literal["allow", "deny"], login: str = "10/hour"
 ) -> FastAPI:
     return create_app(
         make_settings(
@@ -129,7 +129,7 @@ async def test_the_limiter_follows_its_storage_error_policy(
 async def test_password_checks_stay_limited_while_redis_is_down(
     database_url: str, connection: AsyncConnection, user: User
 ) -> None:
-    app = _app_without_redis(database_url, on_storage_error="allow", login="2/minute")
+    app = _app_without_redis(database_url, on_storage_error="allow", login="2/hour")
     async with serving(app, connection), client_for(app) as client:
         statuses = [
             (
@@ -149,7 +149,7 @@ async def test_no_limit_is_skipped_when_a_burst_exceeds_the_redis_pool(
 ) -> None:
     settings = make_settings(
         database_url,
-        rate_limit=RateLimitSettings(default="20/minute"),
+        rate_limit=RateLimitSettings(default="20/hour"),
         # Twelve requests per pooled connection: enough to queue, few enough that the last
         # one waits well under the pool's bound on a loaded machine. A hung Redis is not what
         # this test is about.
