@@ -1,8 +1,11 @@
 """Benchmark a freshly baked default project with harness.py, run by the project's interpreter.
 
     uvx nox -s bench [-- --database postgresql] [--duration 5] [--repeat 3]
+                     [--template-ref REF] [--granian]
 
-Bakes the default project (with the database asked for), installs its production
+Bakes the default project (with the database asked for) from this checkout, or from the
+commit REF to compare with an earlier template (the floor is skipped then: it follows
+today's modules). Installs its production
 dependencies (`uv sync --no-dev`), and runs harness.py, which serves the project, the ceiling
 and the floor from that environment. Installs wrk when it is missing (tests/provision.py),
 starts PostgreSQL on loopback when asked, and writes the JSON report to
@@ -25,6 +28,8 @@ from tests.servers import postgres_server
 HARNESS = Path(__file__).resolve().with_name("harness.py")
 TEMPLATE_DIR = Path(__file__).resolve().parents[2]
 RESULTS_DIR = TEMPLATE_DIR / "bench-results"
+# The Granian release the server comparison installs beside the project (--granian).
+GRANIAN = "2.8.9"
 
 
 def package_name(project: Path) -> str:
@@ -35,19 +40,42 @@ def package_name(project: Path) -> str:
     return package
 
 
+def export(ref: str, directory: Path) -> None:
+    """Write the template as committed at `ref` into `directory`, as `git archive` has it."""
+    directory.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(TEMPLATE_DIR), "archive", ref],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode:
+        msg = f"--template-ref {ref}: {archive.stderr.decode().strip()}"
+        raise SystemExit(msg)
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive.stdout, check=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--duration", default="5")
     parser.add_argument("--repeat", default="3")
+    parser.add_argument("--template-ref", help="bake from this commit instead of the checkout")
+    parser.add_argument(
+        "--granian", action="store_true", help=f"compare the servers with Granian {GRANIAN}"
+    )
     args = parser.parse_args()
     provision(["bench"])  # wrk, when run without nox
     RESULTS_DIR.mkdir(exist_ok=True)
-    output = RESULTS_DIR / f"{args.database}.json"
+    suffix = f"-{args.template_ref}" if args.template_ref else ""
+    output = RESULTS_DIR / f"{args.database}{suffix}.json"
     with tempfile.TemporaryDirectory(prefix="bench-bake-") as scratch:
+        template = TEMPLATE_DIR
+        if args.template_ref:
+            template = Path(scratch, "template")
+            export(args.template_ref, template)
         project = Path(
             cookiecutter(
-                str(TEMPLATE_DIR),
+                str(template),
                 no_input=True,
                 extra_context={"database": args.database},
                 output_dir=scratch,
@@ -58,9 +86,11 @@ def main() -> int:
         sync = ["uv", "sync", "--no-dev", "--compile-bytecode", "--quiet"]
         subprocess.run(sync, cwd=project, env=env, check=True)
         command = [
-            "uv", "run", "--project", str(project), "--no-dev", "python", str(HARNESS),
-            "--package", package_name(project),
+            "uv", "run", "--project", str(project), "--no-dev",
+            *(["--with", f"granian=={GRANIAN}"] if args.granian else []),
+            "python", str(HARNESS), "--package", package_name(project),
             "--duration", args.duration, "--repeat", args.repeat, "--output", str(output),
+            *(["--no-floor"] if args.template_ref else []),
         ]  # fmt: skip
         if args.database == "postgresql":
             with postgres_server() as postgres:

@@ -5,12 +5,14 @@
 
 `uvx nox -s bench` bakes a project and runs this with the project's interpreter (see
 __main__.py beside it). Both apps run under uvicorn with uvloop and httptools, one worker, no
-access log, production settings (except HTTPS). Rate limits are raised for the run so the
-figures measure the work, not the limiter; one extra line measures the limiter's own cost. A
-third app, the floor (floor.py), makes the database endpoints' queries and JSON and nothing
-else: the service cannot beat it, so a target the floor misses is out of this stack's reach.
-The ceiling and the floor are served from this file's folder (uvicorn's --app-dir). Needs
-`wrk` on PATH (`apt-get install wrk`). Results go to stdout as a table and to --output as JSON.
+access log, production settings (except HTTPS); a last section serves the service under each
+HTTP server it could ship with, the project's own `serve` among them. Rate limits are raised
+for the run so the figures measure the work, not the limiter; one extra line measures the
+limiter's own cost. A third app, the floor (floor.py), makes the database endpoints' queries
+and JSON and nothing else: the service cannot beat it, so a target the floor misses is out of
+this stack's reach. The ceiling and the floor are served from this file's folder (uvicorn's
+--app-dir). Needs `wrk` on PATH (`apt-get install wrk`). Results go to stdout as a table and
+to --output as JSON.
 
 Only the standard library is used here, so the service runs with its production
 dependencies alone (`uv sync --no-dev`).
@@ -19,6 +21,7 @@ dependencies alone (`uv sync --no-dev`).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -77,6 +80,8 @@ class Report:
     cold_start_seconds: float = 0.0
     rss_mb_after_run: float = 0.0
     overload: dict[str, float] = field(default_factory=dict)
+    # The same endpoints under each HTTP server that could serve them (SERVERS).
+    servers: list[Measurement] = field(default_factory=list)
     targets: dict[str, str] = field(default_factory=dict)
 
 
@@ -88,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="wrk runs per endpoint")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--output", default="bench-results.json")
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the floor (for a project baked from an older template, which it may not fit)",
+    )
     args = parser.parse_args(argv)
     if not _which("wrk"):
         print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -104,10 +114,11 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
     database_url = args.database_url or f"sqlite+aiosqlite:///{scratch / 'bench.db'}"
     env = service_env(database_url)
     subprocess.run([sys.executable, "-m", args.package, "migrate"], env=env, check=True)
-    floor_env = {**env, "BENCH_PACKAGE": args.package}
-    # Fail now, not minutes in, when the floor no longer matches the service's modules.
-    floor_check = [sys.executable, "-c", "import floor"]
-    subprocess.run(floor_check, env=floor_env, cwd=APP_DIR, check=True)
+    floor_env = None if args.no_floor else {**env, "BENCH_PACKAGE": args.package}
+    if floor_env is not None:
+        # Fail now, not minutes in, when the floor no longer matches the service's modules.
+        floor_check = [sys.executable, "-c", "import floor"]
+        subprocess.run(floor_check, env=floor_env, cwd=APP_DIR, check=True)
     report = Report(
         machine=f"{os.cpu_count()} cores (shared; figures are noisy, ratios matter)",
         database=database_url.split("://", 1)[0],
@@ -117,7 +128,7 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
         ),
     )
     # The bare app stays up all along: each run against it is paired with the run it bounds.
-    with serve("ceiling:app", env, _free_port()) as (bare, _, _):
+    with serve(uvicorn_command("ceiling:app"), env) as (bare, _, _):
         bench = Bench(
             scratch,
             bare_url=f"{bare}/health/live",
@@ -132,15 +143,22 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
 
 
 def measure_service(
-    bench: Bench, package: str, env: dict[str, str], floor_env: dict[str, str], report: Report
+    bench: Bench,
+    package: str,
+    env: dict[str, str],
+    floor_env: dict[str, str] | None,
+    report: Report,
 ) -> None:
-    with serve(f"{package}.main:app", env, _free_port()) as (base, pid, cold_start):
+    app = f"{package}.main:app"
+    floors: dict[str, Measurement] = {}
+    with serve(uvicorn_command(app), env) as (base, pid, cold_start):
         report.cold_start_seconds = cold_start
         token = seed(base)
         report.measurements += bench.service_reads(base, token)
         # Before anything creates more items: both list the same 100.
-        with serve("floor:app", floor_env, _free_port()) as (floor, _, _):
-            floors = bench.floor_endpoints(floor, user_id(base, token))
+        if floor_env is not None:
+            with serve(uvicorn_command("floor:app"), floor_env) as (floor, _, _):
+                floors = bench.floor_endpoints(floor, user_id(base, token))
         report.measurements += bench.service_writes(base, token)
         report.measurements.append(bench.health_under_login(base))
         report.overload = bench.overload(base, token)
@@ -148,14 +166,51 @@ def measure_service(
     limited_env = {**env, "RATE_LIMIT__DEFAULT": "100000/second"}
     unlimited_env = {**env, "RATE_LIMIT__ENABLED": "false"}
     for label, variant_env in (("limiter_on", limited_env), ("limiter_off", unlimited_env)):
-        with serve(f"{package}.main:app", variant_env, _free_port()) as (base, _, _):
+        with serve(uvicorn_command(app), variant_env) as (base, _, _):
             token = login(base)
             result = bench.measure(f"users_me_{label}", f"{base}{API}/users/me", token=token)
             report.measurements.append(result)
+    for server, command in server_commands(package).items():
+        with serve(command, env) as (base, _, _):
+            token = login(base)
+            report.servers += [
+                bench.measure(f"health@{server}", f"{base}/health/live"),
+                bench.measure(f"users_me@{server}", f"{base}{API}/users/me", token=token),
+            ]
     report.floors = list(floors.values())
     for measurement in report.measurements:
         if measurement.name in floors:
             measurement.floor_ratio_to_bare = floors[measurement.name].ratio_to_bare
+
+
+def uvicorn_command(app: str) -> list[str]:
+    """uvicorn with its fastest parts and no limits: how every line but SERVERS' is served."""
+    return [
+        sys.executable, "-m", "uvicorn", app, "--app-dir", str(APP_DIR),
+        "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--no-server-header", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def server_commands(package: str) -> dict[str, list[str]]:
+    """The servers compared on health and users_me, each with the limits it can enforce.
+
+    `serve` is what the project ships (uvicorn's h11 with a head timeout, a header bound and a
+    connection cap); uvicorn with httptools enforces none of those; Granian, when installed
+    (`nox -s bench -- --granian`), enforces them in its Rust HTTP layer.
+    """
+    commands = {
+        "serve": [sys.executable, "-m", package, "serve", "--workers", "1"],
+        "uvicorn_httptools": uvicorn_command(f"{package}.main:app"),
+    }
+    if importlib.util.find_spec("granian") is not None:
+        commands["granian"] = [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--http", "1",
+            "--workers", "1", "--loop", "uvloop", "--no-ws", "--log-level", "warning",
+            "--http1-header-read-timeout", "15000", "--backpressure", "1000",
+            f"{package}.main:app",
+        ]  # fmt: skip
+    return commands
 
 
 def service_env(database_url: str) -> dict[str, str]:
@@ -169,21 +224,18 @@ def service_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "APP__ENVIRONMENT": "production",
         "AUTH__SECRET_KEY": secrets.token_urlsafe(48),
+        # Unused by the load, but production warns at every start without it.
+        "METRICS__BEARER_TOKEN": secrets.token_urlsafe(32),
         "LOG__LEVEL": "WARNING",
     }
 
 
 @contextmanager
-def serve(app: str, env: dict[str, str], port: int) -> Iterator[tuple[str, int, float]]:
-    """Run `app` under uvicorn; yield its base URL, pid and cold-start time."""
-    command = [
-        sys.executable, "-m", "uvicorn", app, "--app-dir", str(APP_DIR),
-        "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--no-server-header", "--log-level", "warning",
-    ]  # fmt: skip
+def serve(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int, float]]:
+    """Run a server command on a free loopback port; yield its base URL, pid and cold start."""
+    port = _free_port()
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env)
+    process = subprocess.Popen([*command, "--host", "127.0.0.1", "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         cold_start = _wait_live(base, process, started)
@@ -576,6 +628,12 @@ def print_report(report: Report) -> None:
     print(f"\nCold start: {report.cold_start_seconds:.2f} s", end="; ")
     print(f"RSS after run: {report.rss_mb_after_run} MB")
     print(f"Overload (64 connections on login, 10 s): {report.overload}")
+    print("\nHTTP servers (server_commands):")
+    for m in report.servers:
+        print(
+            f"  {m.name:30} {m.requests_per_second:>10} req/s  p99 {m.p99_ms:>7} ms  "
+            f"ratio {m.ratio_to_bare:.3f}  errors {m.errors}"
+        )
     print("\nTargets:")
     for name, verdict in report.targets.items():
         print(f"  {name}: {verdict}")
