@@ -14,7 +14,9 @@ MAX_SLUG_LENGTH = 40
 MAX_PACKAGE_LENGTH = 32
 # Appended to a package name that collides with a keyword or a module, to suggest another.
 PACKAGE_SUFFIX = "_service"
-SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+# A distribution, image and compose project name may start with a digit; a package may not
+# (cookiecutter.json then derives "service_<slug>").
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Deliberately simple: one "@", no spaces, a dot in the domain. Full RFC 5322 is not the point.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -75,7 +77,7 @@ def validate_slug(slug: str) -> None:
     if not SLUG_PATTERN.match(slug):
         raise ValidationError(
             f"project_slug {slug!r} is invalid: use lowercase letters, digits and single "
-            "hyphens, starting with a letter (e.g. 'billing-service')"
+            "hyphens (e.g. 'billing-service')"
         )
     if len(slug) > MAX_SLUG_LENGTH:
         raise ValidationError(

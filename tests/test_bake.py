@@ -29,6 +29,8 @@ COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
         ("Bob's API", "bobs-api", "bobs_api"),
         ("Bob\u2019s API", "bobs-api", "bobs_api"),
         ("Café Service", "cafe-service", "cafe_service"),
+        # A package cannot start with a digit, so the default gets a word in front.
+        ("2048 Game", "2048-game", "service_2048_game"),
         ("  Über--Größe__API  ", "uber-grosse-api", "uber_grosse_api"),
     ],
 )
