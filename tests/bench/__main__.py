@@ -4,8 +4,8 @@
                      [--template-ref REF] [--granian]
 
 Bakes the default project (with the database asked for) from this checkout, or from the
-commit REF to compare with an earlier template (the floor is skipped then: it follows
-today's modules). Installs its production
+commit REF to compare with an earlier template (the floor and the server section are
+skipped then: they follow today's modules and `serve`). Installs its production
 dependencies (`uv sync --no-dev`), and runs harness.py, which serves the project, the ceiling
 and the floor from that environment. Installs wrk when it is missing (tests/provision.py),
 starts PostgreSQL on loopback when asked, and writes the JSON report to
@@ -90,7 +90,7 @@ def main() -> int:
             *(["--with", f"granian=={GRANIAN}"] if args.granian else []),
             "python", str(HARNESS), "--package", package_name(project),
             "--duration", args.duration, "--repeat", args.repeat, "--output", str(output),
-            *(["--no-floor"] if args.template_ref else []),
+            *(["--baseline"] if args.template_ref else []),
         ]  # fmt: skip
         if args.database == "postgresql":
             with postgres_server() as postgres:

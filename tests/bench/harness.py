@@ -94,9 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--output", default="bench-results.json")
     parser.add_argument(
-        "--no-floor",
+        "--baseline",
         action="store_true",
-        help="skip the floor (for a project baked from an older template, which it may not fit)",
+        help="a project baked from an older template: skip the floor and the server section, "
+        "which follow today's modules and `serve` options",
     )
     args = parser.parse_args(argv)
     if not _which("wrk"):
@@ -114,7 +115,7 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
     database_url = args.database_url or f"sqlite+aiosqlite:///{scratch / 'bench.db'}"
     env = service_env(database_url)
     subprocess.run([sys.executable, "-m", args.package, "migrate"], env=env, check=True)
-    floor_env = None if args.no_floor else {**env, "BENCH_PACKAGE": args.package}
+    floor_env = None if args.baseline else {**env, "BENCH_PACKAGE": args.package}
     if floor_env is not None:
         # Fail now, not minutes in, when the floor no longer matches the service's modules.
         floor_check = [sys.executable, "-c", "import floor"]
@@ -136,7 +137,7 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
             repeat=args.repeat,
             connections=args.connections,
         )
-        measure_service(bench, args.package, env, floor_env, report)
+        measure_service(bench, args.package, env, floor_env, report, servers=not args.baseline)
     report.bare_requests_per_second = round(statistics.median(bench.bare_runs), 1)
     report.targets = check_targets(report)
     return report
@@ -148,6 +149,8 @@ def measure_service(
     env: dict[str, str],
     floor_env: dict[str, str] | None,
     report: Report,
+    *,
+    servers: bool,
 ) -> None:
     app = f"{package}.main:app"
     floors: dict[str, Measurement] = {}
@@ -170,13 +173,14 @@ def measure_service(
             token = login(base)
             result = bench.measure(f"users_me_{label}", f"{base}{API}/users/me", token=token)
             report.measurements.append(result)
-    for server, command in server_commands(package).items():
-        with serve(command, env) as (base, _, _):
-            token = login(base)
-            report.servers += [
-                bench.measure(f"health@{server}", f"{base}/health/live"),
-                bench.measure(f"users_me@{server}", f"{base}{API}/users/me", token=token),
-            ]
+    if servers:
+        for server, command in server_commands(package).items():
+            with serve(command, env) as (base, _, _):
+                token = login(base)
+                report.servers += [
+                    bench.measure(f"health@{server}", f"{base}/health/live"),
+                    bench.measure(f"users_me@{server}", f"{base}{API}/users/me", token=token),
+                ]
     report.floors = list(floors.values())
     for measurement in report.measurements:
         if measurement.name in floors:
