@@ -19,8 +19,8 @@ from {{ cookiecutter.package_name }}.users.models import Role
 logger = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/admin/jobs", tags=["jobs"], dependencies=[require_role(Role.ADMIN)])
-# Job ids are known for as long as their results are kept.
-JOB_KEY_PREFIX = "jobs:enqueued:"
+# Job ids are known for as long as their results are kept, under the project's Redis prefix.
+JOB_KEY_PREFIX = "{{ cookiecutter.package_name }}:jobs-enqueued:"
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 

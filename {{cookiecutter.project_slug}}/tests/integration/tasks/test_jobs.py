@@ -109,6 +109,22 @@ async def test_a_job_result_is_stored_as_json_under_the_project_prefix(
     assert json.loads(stored)["return_value"] == 0
 
 
+async def test_every_key_a_job_leaves_in_redis_carries_the_project_prefix(
+    admin_client: httpx.AsyncClient,
+    app: FastAPI,
+    settings: Settings,
+    connection: AsyncConnection,
+    redis: Redis,
+) -> None:
+    job_id = (await admin_client.post(app.url_path_for("purge_refresh_tokens"))).json()["id"]
+    await run_next_job(settings, connection)
+
+    keys = [key.decode() async for key in redis.scan_iter(f"*{job_id}*")]
+
+    assert len(keys) == 2, keys  # the job's id and its result
+    assert all(key.startswith("{{ cookiecutter.package_name }}:") for key in keys), keys
+
+
 async def test_a_failed_job_reports_its_error_type_only(
     admin_client: httpx.AsyncClient, app: FastAPI, redis: Redis
 ) -> None:
