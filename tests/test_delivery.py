@@ -337,8 +337,35 @@ def test_gitlab_ci_has_the_same_jobs(tmp_root: Path) -> None:
     assert pipeline["conflicts"]["script"] == ["python scripts/check_update.py"]
     assert pipeline["cruft"]["allow_failure"] is True
     # cruft needs git: the full image has it, the slim default does not.
-    assert pipeline["cruft"]["image"] == "ghcr.io/astral-sh/uv:python3.12-bookworm"
+    assert pipeline["cruft"]["image"] == f"ghcr.io/astral-sh/uv:{_tested_uv()}-python3.12-bookworm"
     assert f"uvx cruft@{_tested_cruft()} check --checkout main" in pipeline["cruft"]["script"][0]
+
+
+def test_every_uv_a_project_runs_is_the_minor_release_the_template_tests(tmp_root: Path) -> None:
+    minor = _tested_uv()
+    github = _bake(tmp_root, docker="yes")
+    gitlab = _bake(tmp_root, ci="gitlab")
+
+    workflows = [_yaml(path) for path in (github / ".github" / "workflows").glob("*.yml")]
+    steps = [step for flow in workflows for job in flow["jobs"].values() for step in job["steps"]]
+    setup_uv = [step for step in steps if str(step.get("uses")).startswith("astral-sh/setup-uv")]
+    assert len(setup_uv) >= 4
+    assert {step["with"]["version"] for step in setup_uv} == {f"{minor}.x"}
+    pipeline = _yaml(gitlab / ".gitlab-ci.yml")
+    images = [job.get("image", "") for job in pipeline.values() if isinstance(job, dict)]
+    uv_images = [image for image in images if image.startswith("ghcr.io/astral-sh/uv:")]
+    assert len(uv_images) >= 2, images
+    assert all(image.startswith(f"ghcr.io/astral-sh/uv:{minor}-python") for image in uv_images)
+    assert f"FROM ghcr.io/astral-sh/uv:{minor} AS uv" in (github / "Dockerfile").read_text()
+    # The template's CI tests with that same minor release.
+    assert f'"uv=={minor}.*"' in (TEMPLATE_DIR / ".ci" / "run").read_text()
+
+
+def _tested_uv() -> str:
+    """The uv minor release generated projects pin (cookiecutter.json's private variable)."""
+    version = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())["_uv_version"]
+    assert re.fullmatch(r"\d+\.\d+", version), version
+    return str(version)
 
 
 def _tested_cruft() -> str:
