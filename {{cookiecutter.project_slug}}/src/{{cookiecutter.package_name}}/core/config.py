@@ -59,10 +59,11 @@ class DatabaseSettings(BaseModel):
     # password in the URL.
     password: SecretStr | None = None
     echo: bool = False
-    # Size the pool for the expected concurrency: connections beyond it are opened and
-    # closed per request, which costs more than the query.
-    pool_size: int = Field(default=10, ge=1)
-    max_overflow: int = Field(default=10, ge=0)
+    # The pool is the process's cap on concurrent database work: past it, requests queue
+    # for a connection. No overflow: an overflow connection is closed on return, so a busy
+    # service would open and close connections all day. Per process; see the README's sizing.
+    pool_size: int = Field(default=20, ge=1)
+    max_overflow: int = Field(default=0, ge=0)
     # How long a request waits for a free pooled connection, and for a new one to open;
     # past either, it gets a 503 instead of hanging.
     pool_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+{% if cookiecutter.database != "sqlite" -%}
+import asyncio
+{% endif -%}
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -9,12 +12,19 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+{%- if cookiecutter.database != "sqlite" %}
+from sqlalchemy import event, text, update
+{%- else %}
 from sqlalchemy import text, update
+{%- endif %}
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from {{ cookiecutter.package_name }}.core.db import (
     ReadOnlySessionError,
     ReadSession,
+{%- if cookiecutter.database != "sqlite" %}
+    create_engine,
+{%- endif %}
     create_read_sessionmaker,
     create_sessionmaker,
 )
@@ -22,6 +32,9 @@ from {{ cookiecutter.package_name }}.core.dependencies import ReadSessionDep, Se
 from {{ cookiecutter.package_name }}.core.resources import bind_resources, resources_of
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.users.models import User
+{%- if cookiecutter.database != "sqlite" %}
+from tests.conftest import make_settings
+{%- endif %}
 
 
 async def _statements_share_a_transaction(
@@ -115,3 +128,30 @@ async def test_a_request_opens_one_session_of_the_kind_its_route_declares(
 
     assert response.status_code == 200, response.text
     assert (write.opened, read.opened) == ((1, 0) if writes else (0, 1))
+
+{%- if cookiecutter.database != "sqlite" %}
+
+
+async def test_a_busy_service_reuses_its_connections_instead_of_opening_new_ones(
+    database_url: str,
+) -> None:
+    settings = make_settings(database_url)
+    engine = create_engine(settings)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda connection, _: opened.append(connection))
+
+    async def query() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            await asyncio.sleep(0.01)  # held a moment, as by a request
+
+    burst = 3 * settings.db.pool_size
+    await asyncio.gather(*(query() for _ in range(burst)))
+    after_first_burst = len(opened)
+    await asyncio.gather(*(query() for _ in range(burst)))
+    await engine.dispose()
+
+    # Concurrency beyond the pool waits for a connection; none is opened per request.
+    assert after_first_burst <= settings.db.pool_size
+    assert len(opened) == after_first_burst
+{%- endif %}
