@@ -13,9 +13,8 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
-import h11
 import uvicorn
 from alembic import command
 from alembic.config import Config
@@ -23,11 +22,10 @@ from alembic.runtime.migration import MigrationInfo
 from alembic.script import Script, ScriptDirectory
 from dotenv import dotenv_values
 from pydantic import ValidationError
-from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.server import ServerState
 
 from {{ cookiecutter.package_name }}.core.config import PLACEHOLDER_SECRET, Settings, get_settings
 from {{ cookiecutter.package_name }}.core.db import DatabaseUnavailableError, check_database
+from {{ cookiecutter.package_name }}.core.http_protocol import BoundedHttpToolsProtocol
 from {{ cookiecutter.package_name }}.core.resources import check_database_reachable, open_resources
 from {{ cookiecutter.package_name }}.main import create_app
 {%- if cookiecutter.task_queue == "taskiq" %}
@@ -47,8 +45,6 @@ UNCHOSEN_SECRET_LINE = re.compile(
     re.IGNORECASE,
 )
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# A request line and headers larger than this are refused (400) and the connection closed.
-MAX_REQUEST_HEAD_BYTES = 16 * 1024
 
 
 class CommandError(Exception):
@@ -177,7 +173,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
     if not settings.is_production:
         migrate_command(argparse.Namespace(revision="head"), settings)
     # A partial of a module-level class pickles, so --workers and --reload processes get it.
-    protocol = partial(HeadTimeoutH11Protocol, head_timeout=args.head_timeout)
+    protocol = partial(BoundedHttpToolsProtocol, head_timeout=args.head_timeout)
     uvicorn.run(
         "{{ cookiecutter.package_name }}.main:app",
         host=args.host,
@@ -185,7 +181,6 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
         reload=args.reload,
         workers=args.workers,
         http=cast("type[asyncio.Protocol]", protocol),
-        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
         limit_concurrency=args.max_connections,
         timeout_keep_alive=args.keep_alive_timeout,
         # The app believes forwarded headers from APP__TRUSTED_PROXIES alone; uvicorn's own
@@ -197,58 +192,6 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
         # SIGTERM stops new connections and lets in-flight requests finish, up to this long.
         timeout_graceful_shutdown=settings.app.graceful_shutdown_seconds,
     )
-
-
-class HeadTimeoutH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, closing connections that take too long to send a request head.
-
-    uvicorn times out idle keep-alive connections, but not one that never completes its
-    first request line and headers, nor one that trickles them in a byte at a time.
-    """
-
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        server_state: ServerState,
-        app_state: dict[str, Any],
-        _loop: asyncio.AbstractEventLoop | None = None,
-        *,
-        head_timeout: float,
-    ) -> None:
-        super().__init__(config, server_state, app_state, _loop)
-        self.head_timeout = head_timeout
-        self.head_deadline: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(cast("asyncio.Transport", transport))
-        self._await_head()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        self._check_head()
-
-    def on_response_complete(self) -> None:
-        self._await_head()
-        super().on_response_complete()
-        self._check_head()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_deadline()
-        super().connection_lost(exc)
-
-    def _await_head(self) -> None:
-        self._cancel_deadline()
-        self.head_deadline = self.loop.call_later(self.head_timeout, self.transport.close)
-
-    def _check_head(self) -> None:
-        # h11 leaves IDLE once it has parsed a whole request head.
-        if self.conn.their_state is not h11.IDLE:
-            self._cancel_deadline()
-
-    def _cancel_deadline(self) -> None:
-        if self.head_deadline is not None:
-            self.head_deadline.cancel()
-            self.head_deadline = None
 
 
 def create_superuser_command(args: argparse.Namespace, settings: Settings) -> None:

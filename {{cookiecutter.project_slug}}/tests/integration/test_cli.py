@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from {{ cookiecutter.package_name }} import cli, commands
 from {{ cookiecutter.package_name }}.core.config import get_settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.core.http_protocol import BoundedHttpToolsProtocol
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.models import Role, User
 
@@ -163,7 +164,7 @@ def test_serve_in_development_creates_env_and_migrates(
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert (workdir / "cli.db").exists()
     protocol = calls[0].pop("http")
-    assert protocol.func is commands.HeadTimeoutH11Protocol
+    assert protocol.func is BoundedHttpToolsProtocol
     assert protocol.keywords == {"head_timeout": 15.0}
     assert calls == [
         {
@@ -172,7 +173,6 @@ def test_serve_in_development_creates_env_and_migrates(
             "port": 8123,
             "reload": False,
             "workers": 1,
-            "h11_max_incomplete_event_size": 16 * 1024,
             "limit_concurrency": 1000,
             "timeout_keep_alive": 5,
             "proxy_headers": False,

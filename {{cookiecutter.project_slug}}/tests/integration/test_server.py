@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -241,6 +242,42 @@ def test_an_oversized_request_head_is_refused(tmp_path: Path) -> None:
         response = _read_until_closed(sock)
 
     assert response == b"" or response.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 431 ")), response
+
+
+def test_many_small_headers_over_the_bound_are_refused(tmp_path: Path) -> None:
+    with _live_server(tmp_path) as (_, base_url), _connect(base_url) as sock:
+        headers = b"".join(b"X-H%d: 1\r\n" % number for number in range(3000))  # about 30 KiB
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: test\r\n" + headers + b"\r\n")
+        response = _read_until_closed(sock)
+
+    assert response == b"" or response.startswith(b"HTTP/1.1 400 "), response
+
+
+def test_a_head_just_under_the_bound_is_served(tmp_path: Path) -> None:
+    with _live_server(tmp_path) as (_, base_url):
+        response = httpx.get(f"{base_url}/health/live", headers={"X-Big": "a" * 15_000})
+
+    assert response.status_code == 200, response.text
+
+
+def test_a_large_body_is_not_counted_as_head_and_the_connection_goes_on(tmp_path: Path) -> None:
+    with _live_server(tmp_path) as (_, base_url):
+        host, port = base_url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        # Sent with its head in one write, so the server reads both in one chunk.
+        body = json.dumps({"email": "big@example.com", "password": "x" * 200_000}).encode()
+        headers = {"Content-Type": "application/json"}
+        connection.request("POST", "/api/v1/auth/register", body=body, headers=headers)
+        first = connection.getresponse()
+        first_body = first.read()
+        connection.request("GET", "/health/live")
+        second = connection.getresponse()
+        second.read()
+        connection.close()
+
+    assert first.status == 422, first_body  # the password's length, judged by the app
+    assert second.status == 200
 
 
 def test_connections_over_the_limit_get_503(tmp_path: Path) -> None:
