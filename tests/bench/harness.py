@@ -7,8 +7,10 @@
 __main__.py beside it). Both apps run under uvicorn with uvloop and httptools, one worker, no
 access log, production settings (except HTTPS); a last section serves the service under each
 HTTP server it could ship with, the project's own `serve` among them. Rate limits are raised
-for the run so the figures measure the work, not the limiter; one extra line measures the
-limiter's own cost. A third app, the floor (floor.py), makes the database endpoints' queries
+for the run so the figures measure the work, not the limiter; extra lines measure the
+limiter's own cost and that of INFO logs (the shipped level: one access line per request).
+On PostgreSQL each line counts the sessions the database opened during its runs, so
+connection churn shows. A third app, the floor (floor.py), makes the database endpoints' queries
 and JSON and nothing else: the service cannot beat it, so a target the floor misses is out of
 this stack's reach. The ceiling and the floor are served from this file's folder (uvicorn's
 --app-dir). Needs `wrk` on PATH (`apt-get install wrk`). Results go to stdout as a table and
@@ -36,8 +38,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,8 @@ HEALTH_UNDER_LOGIN_P99_TARGET_MS = 20.0
 COLD_START_TARGET_S = 1.5
 RSS_TARGET_MB = 120.0
 RECOVERY_TARGET_S = 5.0
+# What INFO logs (one access line per request) may cost on health, against WARNING.
+INFO_LOG_COST_TARGET = 0.10
 
 
 @dataclass
@@ -66,6 +70,8 @@ class Measurement:
     ratio_to_bare: float | None = None
     # The same work without the service around it (floor.py).
     floor_ratio_to_bare: float | None = None
+    # PostgreSQL sessions opened during the runs (pg_stat_database.sessions): churn, if any.
+    new_db_sessions: int | None = None
     note: str = ""
 
 
@@ -78,6 +84,8 @@ class Report:
     measurements: list[Measurement] = field(default_factory=list)
     floors: list[Measurement] = field(default_factory=list)
     cold_start_seconds: float = 0.0
+    # Process start to the first 200 of the production command, `<package> serve`.
+    serve_cold_start_seconds: float | None = None
     rss_mb_after_run: float = 0.0
     overload: dict[str, float] = field(default_factory=dict)
     # The same endpoints under each HTTP server that could serve them (SERVERS).
@@ -136,6 +144,7 @@ def run(scratch: Path, args: argparse.Namespace) -> Report:
             duration=args.duration,
             repeat=args.repeat,
             connections=args.connections,
+            sessions=sessions_counter(database_url),
         )
         measure_service(bench, args.package, env, floor_env, report, servers=not args.baseline)
     report.bare_requests_per_second = round(statistics.median(bench.bare_runs), 1)
@@ -173,9 +182,15 @@ def measure_service(
             token = login(base)
             result = bench.measure(f"users_me_{label}", f"{base}{API}/users/me", token=token)
             report.measurements.append(result)
+    # The shipped log level, INFO: one JSON access line per request, written to a file.
+    info_env = {**env, "LOG__LEVEL": "INFO"}
+    with serve(uvicorn_command(app), info_env, stdout=bench.scratch / "info.log") as (base, _, _):
+        report.measurements.append(bench.measure("health_info_logs", f"{base}/health/live"))
     if servers:
         for server, command in server_commands(package).items():
-            with serve(command, env) as (base, _, _):
+            with serve(command, env) as (base, _, cold_start):
+                if server == "serve":
+                    report.serve_cold_start_seconds = cold_start
                 token = login(base)
                 report.servers += [
                     bench.measure(f"health@{server}", f"{base}/health/live"),
@@ -199,8 +214,9 @@ def uvicorn_command(app: str) -> list[str]:
 def server_commands(package: str) -> dict[str, list[str]]:
     """The servers compared on health and users_me, each with the limits it can enforce.
 
-    `serve` is what the project ships (uvicorn's h11 with a head timeout, a header bound and a
-    connection cap); uvicorn with httptools enforces none of those; Granian, when installed
+    `serve` is what the project ships (uvicorn's httptools protocol with a head timeout, a
+    header bound and a connection cap); bare uvicorn with httptools enforces none of those,
+    so the two differ by what the limits cost; Granian, when installed
     (`nox -s bench -- --granian`), enforces them in its Rust HTTP layer.
     """
     commands = {
@@ -235,18 +251,50 @@ def service_env(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def serve(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int, float]]:
+def serve(
+    command: list[str], env: dict[str, str], *, stdout: Path | None = None
+) -> Iterator[tuple[str, int, float]]:
     """Run a server command on a free loopback port; yield its base URL, pid and cold start."""
     port = _free_port()
-    started = time.perf_counter()
-    process = subprocess.Popen([*command, "--host", "127.0.0.1", "--port", str(port)], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        cold_start = _wait_live(base, process, started)
-        yield base, process.pid, cold_start
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+    with ExitStack() as stack:
+        output = stack.enter_context(stdout.open("wb")) if stdout else None
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=output
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            cold_start = _wait_live(base, process, started)
+            yield base, process.pid, cold_start
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def sessions_counter(database_url: str) -> Callable[[], int] | None:
+    """How many sessions PostgreSQL has opened to the database so far; None elsewhere.
+
+    Read from the `postgres` database, so that reading it opens no session in the one counted.
+    """
+    parts = urllib.parse.urlsplit(database_url)
+    if not parts.scheme.startswith("postgresql"):
+        return None
+    admin = urllib.parse.urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
+    code = (
+        "import asyncio, sys, asyncpg\n"
+        "async def main():\n"
+        "    connection = await asyncpg.connect(sys.argv[1])\n"
+        "    query = 'SELECT sessions FROM pg_stat_database WHERE datname = $1'\n"
+        "    print(await connection.fetchval(query, sys.argv[2]))\n"
+        "    await connection.close()\n"
+        "asyncio.run(main())\n"
+    )
+
+    def count() -> int:
+        command = [sys.executable, "-c", code, admin, parts.path.lstrip("/")]
+        return int(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+    return count
 
 
 def http(
@@ -330,9 +378,17 @@ def login(base: str) -> str:
 
 class Bench:
     def __init__(
-        self, scratch: Path, *, bare_url: str, duration: int, repeat: int, connections: int
+        self,
+        scratch: Path,
+        *,
+        bare_url: str,
+        duration: int,
+        repeat: int,
+        connections: int,
+        sessions: Callable[[], int] | None = None,
     ) -> None:
         self.scratch = scratch
+        self.sessions = sessions
         self.bare_url = bare_url
         self.duration = duration
         self.repeat = repeat
@@ -382,6 +438,7 @@ class Bench:
         script = self._script(name, token=token, body=body, form=form)
         bare_script = self._script("bare")
         _wrk(url, script, duration=1, connections=self.connections)  # warm-up
+        sessions_before = self.sessions() if self.sessions else None
         load = {"duration": self.duration, "connections": self.connections}
         runs, ratios = [], []
         for _ in range(self.repeat):
@@ -390,6 +447,9 @@ class Bench:
             self.bare_runs.append(bare.requests_per_second)
             runs.append(run)
             ratios.append(run.requests_per_second / bare.requests_per_second)
+        new_sessions = None
+        if self.sessions and sessions_before is not None:
+            new_sessions = self.sessions() - sessions_before
         return Measurement(
             name=name,
             requests_per_second=round(statistics.median(r.requests_per_second for r in runs), 1),
@@ -397,6 +457,7 @@ class Bench:
             p99_ms=round(statistics.median(r.p99_ms for r in runs), 2),
             errors=sum(r.errors for r in runs),
             ratio_to_bare=round(statistics.median(ratios), 3),
+            new_db_sessions=new_sessions,
         )
 
     def health_under_login(self, base: str) -> Measurement:
@@ -595,6 +656,18 @@ def check_targets(report: Report) -> dict[str, str]:
         f"{report.rss_mb_after_run} MB vs < {RSS_TARGET_MB}",
         report.rss_mb_after_run < RSS_TARGET_MB,
     )
+    if "health_info_logs" in by_name:
+        cost = 1 - (by_name["health_info_logs"].ratio_to_bare or 0) / (
+            by_name["health"].ratio_to_bare or 1
+        )
+        results["info_logs"] = _verdict(
+            f"INFO costs {cost:.0%} on health vs <= {INFO_LOG_COST_TARGET:.0%}",
+            cost <= INFO_LOG_COST_TARGET,
+        )
+    churn = [m for m in report.measurements if m.new_db_sessions]
+    if any(m.new_db_sessions is not None for m in report.measurements):
+        opened = ", ".join(f"{m.name} {m.new_db_sessions}" for m in churn) or "none"
+        results["connection_churn"] = _verdict(f"sessions opened under load: {opened}", not churn)
     recovery = report.overload["recovery_seconds"]
     alive = report.overload["health_probe_failures"] == 0
     results["overload"] = _verdict(
@@ -616,20 +689,23 @@ def print_report(report: Report) -> None:
     print("Ratios: the median over runs of each run's req/s over the bare run just before it\n")
     print(
         f"{'endpoint':32} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'ratio':>7} {'floor':>7} "
-        f"{'errors':>7}"
+        f"{'errors':>7} {'new db sessions':>16}"
     )
     for m in report.measurements:
         ratio = f"{m.ratio_to_bare:.3f}" if m.ratio_to_bare is not None else "-"
         floor = f"{m.floor_ratio_to_bare:.3f}" if m.floor_ratio_to_bare is not None else "-"
+        sessions = "-" if m.new_db_sessions is None else str(m.new_db_sessions)
         print(
             f"{m.name:32} {m.requests_per_second:>10} {m.p50_ms:>9} {m.p99_ms:>9} "
-            f"{ratio:>7} {floor:>7} {m.errors:>7}"
+            f"{ratio:>7} {floor:>7} {m.errors:>7} {sessions:>16}"
         )
     print("(floor: the same database and JSON work alone, tests/bench/floor.py)")
     for bound in report.floors:
         if bound.errors:
             print(f"WARNING: {bound.name} had {bound.errors} errors; its figure bounds nothing")
     print(f"\nCold start: {report.cold_start_seconds:.2f} s", end="; ")
+    if report.serve_cold_start_seconds is not None:
+        print(f"of `serve`: {report.serve_cold_start_seconds:.2f} s", end="; ")
     print(f"RSS after run: {report.rss_mb_after_run} MB")
     print(f"Overload (64 connections on login, 10 s): {report.overload}")
     print("\nHTTP servers (server_commands):")
