@@ -201,7 +201,8 @@ def test_the_cli_reports_every_invalid_answer_at_once_and_writes_nothing(tmp_pat
     work = tmp_path / "work"
     work.mkdir()
     answers = {
-        "project_name": "3D Viewer",  # derives the slug 3d-viewer and the package 3d_viewer
+        "project_slug": "3D_Viewer",
+        "package_name": "redis",  # shadows a dependency
         "author_email": "nobody",
         "task_queue": "taskiq",
     }
