@@ -32,11 +32,14 @@ def free_port() -> int:
 
 
 def log_tail(log: Path, lines: int = 20) -> str:
+    """The log's last lines, after its error lines: a server's advice can bury the cause."""
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return f"(no log at {log})"
-    return "\n".join(text.splitlines()[-lines:])
+    all_lines = text.splitlines()
+    errors = [line for line in all_lines[:-lines] if "ERROR" in line.upper()]
+    return "\n".join([*errors[-lines:], *all_lines[-lines:]])
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
