@@ -1,10 +1,9 @@
-"""Sessions: units of work commit whatever the method; read sessions refuse writes."""
+"""Sessions: units of work commit whatever the method, read sessions refuse writes, and
+the pool reuses its connections."""
 
 from __future__ import annotations
 
-{% if cookiecutter.database != "sqlite" -%}
 import asyncio
-{% endif -%}
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -12,19 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-{%- if cookiecutter.database != "sqlite" %}
 from sqlalchemy import event, text, update
-{%- else %}
-from sqlalchemy import text, update
-{%- endif %}
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from {{ cookiecutter.package_name }}.core.db import (
     ReadOnlySessionError,
     ReadSession,
-{%- if cookiecutter.database != "sqlite" %}
     create_engine,
-{%- endif %}
     create_read_sessionmaker,
     create_sessionmaker,
 )
@@ -32,9 +25,7 @@ from {{ cookiecutter.package_name }}.core.dependencies import ReadSessionDep, Se
 from {{ cookiecutter.package_name }}.core.resources import bind_resources, resources_of
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.users.models import User
-{%- if cookiecutter.database != "sqlite" %}
 from tests.conftest import make_settings
-{%- endif %}
 
 
 async def _statements_share_a_transaction(
@@ -129,8 +120,6 @@ async def test_a_request_opens_one_session_of_the_kind_its_route_declares(
     assert response.status_code == 200, response.text
     assert (write.opened, read.opened) == ((1, 0) if writes else (0, 1))
 
-{%- if cookiecutter.database != "sqlite" %}
-
 
 async def test_a_busy_service_reuses_its_connections_instead_of_opening_new_ones(
     database_url: str,
@@ -151,7 +140,7 @@ async def test_a_busy_service_reuses_its_connections_instead_of_opening_new_ones
     await asyncio.gather(*(query() for _ in range(burst)))
     await engine.dispose()
 
-    # Concurrency beyond the pool waits for a connection; none is opened per request.
+    # Concurrency beyond the pool waits for a connection (SQLite's pool is one); none is
+    # opened per request.
     assert after_first_burst <= settings.db.pool_size
     assert len(opened) == after_first_burst
-{%- endif %}

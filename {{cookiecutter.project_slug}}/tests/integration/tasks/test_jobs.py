@@ -93,7 +93,7 @@ async def test_a_malformed_job_id_is_422(admin_client: httpx.AsyncClient, app: F
     assert response.status_code == 422, response.text
 
 
-async def test_a_job_result_is_stored_as_json_under_the_project_prefix(
+async def test_a_job_leaves_its_result_as_json_and_every_key_under_the_project_prefix(
     admin_client: httpx.AsyncClient,
     app: FastAPI,
     settings: Settings,
@@ -104,23 +104,10 @@ async def test_a_job_result_is_stored_as_json_under_the_project_prefix(
     await run_next_job(settings, connection)
 
     stored = await redis.get(f"{RESULT_KEY_PREFIX}:{job_id}")
+    keys = [key.decode() async for key in redis.scan_iter(f"*{job_id}*")]
 
     assert stored is not None
     assert json.loads(stored)["return_value"] == 0
-
-
-async def test_every_key_a_job_leaves_in_redis_carries_the_project_prefix(
-    admin_client: httpx.AsyncClient,
-    app: FastAPI,
-    settings: Settings,
-    connection: AsyncConnection,
-    redis: Redis,
-) -> None:
-    job_id = (await admin_client.post(app.url_path_for("purge_refresh_tokens"))).json()["id"]
-    await run_next_job(settings, connection)
-
-    keys = [key.decode() async for key in redis.scan_iter(f"*{job_id}*")]
-
     assert len(keys) == 2, keys  # the job's id and its result
     assert all(key.startswith("{{ cookiecutter.package_name }}:") for key in keys), keys
 
