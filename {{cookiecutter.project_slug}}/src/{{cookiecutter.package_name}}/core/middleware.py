@@ -41,6 +41,10 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
         self.hsts = hsts
+        # Bound once: an unbound structlog logger rebuilds itself on every call.
+        self.access_log: structlog.typing.FilteringBoundLogger = structlog.get_logger(
+            __name__
+        ).bind()
         self.route_templates: dict[int, str] = {}
         self.endpoint_templates: dict[object, str | None] = {}
 
@@ -82,9 +86,9 @@ class RequestContextMiddleware:
             duration = time.perf_counter() - started_at
             route_path = self._route_template(scope)
             # Every request makes this call: skip building the line when INFO is off.
-            if logger.isEnabledFor(logging.INFO):
+            if self.access_log.is_enabled_for(logging.INFO):
                 # user_id joins the line through the context when the request was authenticated.
-                logger.info(
+                self.access_log.info(
                     "request",
                     method=scope["method"],
                     path=route_path or scope["path"],

@@ -15,6 +15,8 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 
 SERVER_ERRORS = set(range(500, 600))
 ERROR_METHODS = frozenset({"error", "exception", "critical", "fatal"})
+# Fields a breadcrumb has slots of its own for, or that an event carries already.
+NOT_BREADCRUMB_DATA = frozenset({"event", "level", "logger", "timestamp", "exc_info"})
 
 
 def setup(settings: Settings) -> None:
@@ -34,8 +36,8 @@ def setup(settings: Settings) -> None:
         integrations=[
             StarletteIntegration(failed_request_status_codes=SERVER_ERRORS),
             FastApiIntegration(failed_request_status_codes=SERVER_ERRORS),
-            # Log lines become breadcrumbs; events come from `capture_logged_exception`,
-            # which has the traceback (a structlog line reaches logging without it).
+            # The standard library's log lines become breadcrumbs (structlog's own become
+            # theirs in `record_breadcrumb`); events come from `capture_logged_exception`.
             LoggingIntegration(level=logging.INFO, event_level=None),
         ],
     )
@@ -49,4 +51,19 @@ def capture_logged_exception(
     if exc_info and method_name in ERROR_METHODS:
         error = sys.exc_info() if exc_info is True else exc_info
         sentry_sdk.capture_exception(error)
+    return event_dict
+
+
+def record_breadcrumb(_logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: each structlog line becomes a breadcrumb of the events that follow.
+
+    The standard library's records (which carry `_record`) get theirs from the SDK.
+    """
+    if "_record" not in event_dict:
+        sentry_sdk.add_breadcrumb(
+            category=event_dict.get("logger"),
+            message=str(event_dict.get("event")),
+            level=event_dict.get("level", method_name),
+            data={k: v for k, v in event_dict.items() if k not in NOT_BREADCRUMB_DATA},
+        )
     return event_dict

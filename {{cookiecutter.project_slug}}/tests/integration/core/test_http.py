@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from {{ cookiecutter.package_name }}.core.config import AppSettings, Environment, LogSettings
 from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import client_for, make_settings, running
+from tests.conftest import make_settings, running
 
 
 async def test_unknown_route_is_problem_json_404(client: httpx.AsyncClient) -> None:
@@ -46,14 +46,16 @@ async def test_malformed_json_is_422_with_field_errors(
 
 
 async def test_unhandled_error_is_generic_500_and_logged_once(
-    app: FastAPI, caplog: pytest.LogCaptureFixture
+    database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    app = create_app(make_settings(database_url, log=LogSettings(json_format=True)))
+
     @app.get("/boom")
     async def boom() -> None:
         msg = "secret internals"
         raise RuntimeError(msg)
 
-    async with client_for(app) as client:
+    async with running(app) as client:
         response = await client.get("/boom")
 
     assert response.status_code == 500, response.text
@@ -61,12 +63,11 @@ async def test_unhandled_error_is_generic_500_and_logged_once(
     assert response.json()["code"] == "internal_error"
     assert "secret internals" not in response.text
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    with_traceback = [
-        record.msg
-        for record in caplog.records
-        if isinstance(record.msg, dict) and record.msg.get("exc_info")
-    ]
-    assert [event["event"] for event in with_traceback] == ["unhandled_error"]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    [error] = [line for line in lines if "exception" in line]
+    assert error["event"] == "unhandled_error"
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    assert "RuntimeError: secret internals" in error["exception"]
 
 
 async def test_request_id_is_generated_and_returned(client: httpx.AsyncClient) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sentry_sdk
+import structlog
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sentry_sdk.envelope import Envelope
@@ -49,6 +50,7 @@ async def sentry_app(
 
     @app.post("/boom")
     async def boom() -> None:
+        structlog.get_logger("tests.boom").info("about_to_fail", step=3)
         password = PASSWORD_IN_A_FRAME
         msg = f"failed with {len(password)} characters at hand"
         raise RuntimeError(msg)
@@ -80,6 +82,21 @@ async def test_unhandled_error_sends_one_event_without_personal_data(
     for private in (PASSWORD_IN_A_FRAME, "a password in the body", "a-token", "session=abc"):
         assert private not in sent
     assert "user" not in event or "ip_address" not in event["user"]
+
+
+async def test_the_event_carries_the_log_lines_before_it_as_breadcrumbs(
+    sentry_app: FastAPI, sentry_events: list[dict[str, Any]]
+) -> None:
+    async with client_for(sentry_app) as client:
+        await client.post("/boom")
+
+    [event] = sentry_events
+    crumbs = [
+        crumb for crumb in event["breadcrumbs"]["values"] if crumb["category"] == "tests.boom"
+    ]
+    assert [(crumb["message"], crumb["level"], crumb["data"]["step"]) for crumb in crumbs] == [
+        ("about_to_fail", "info", 3)
+    ]
 
 
 async def test_client_errors_send_nothing(
