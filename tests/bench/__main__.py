@@ -1,7 +1,7 @@
 """Benchmark a freshly baked default project with harness.py, run by the project's interpreter.
 
     uvx nox -s bench [-- --database postgresql] [--duration 5] [--repeat 3]
-                     [--template-ref REF] [--granian]
+                     [--connections 32] [--template-ref REF] [--granian]
 
 Bakes the default project (with the database asked for) from this checkout, or from the
 commit REF to compare with an earlier template (the floor and the server section are
@@ -59,6 +59,7 @@ def main() -> int:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--duration", default="5")
     parser.add_argument("--repeat", default="3")
+    parser.add_argument("--connections", default="32")
     parser.add_argument("--template-ref", help="bake from this commit instead of the checkout")
     parser.add_argument(
         "--granian", action="store_true", help=f"compare the servers with Granian {GRANIAN}"
@@ -89,7 +90,8 @@ def main() -> int:
             "uv", "run", "--project", str(project), "--no-dev",
             *(["--with", f"granian=={GRANIAN}"] if args.granian else []),
             "python", str(HARNESS), "--package", package_name(project),
-            "--duration", args.duration, "--repeat", args.repeat, "--output", str(output),
+            "--duration", args.duration, "--repeat", args.repeat,
+            "--connections", args.connections, "--output", str(output),
             *(["--baseline"] if args.template_ref else []),
         ]  # fmt: skip
         if args.database == "postgresql":

@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--repeat", type=int, default=3, help="wrk runs per endpoint")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=32, help="concurrent wrk clients")
     parser.add_argument("--output", default="bench-results.json")
     parser.add_argument(
         "--baseline",
