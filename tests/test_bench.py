@@ -17,18 +17,21 @@ def _report(**changes: Measurement) -> Report:
         machine="test",
         database="postgresql+asyncpg",
         settings_note="",
-        connections=16,
+        connections=32,
         measurements=list(measurements.values()),
         overload={"health_probe_failures": 0, "recovery_seconds": 0.1},
     )
 
 
 def test_info_logs_are_judged_against_health_at_warning() -> None:
-    cheap = Measurement("health_info_logs", 95.0, 1.0, 5.0, 0, ratio_to_bare=0.46)
-    dear = Measurement("health_info_logs", 70.0, 1.0, 5.0, 0, ratio_to_bare=0.35)
+    cheap = Measurement("health", 95.0, 1.0, 5.0, 0, ratio_to_bare=0.46)
+    dear = Measurement("health", 70.0, 1.0, 5.0, 0, ratio_to_bare=0.35)
+    quiet = Measurement("health_warning_logs", 100.0, 1.0, 5.0, 0, ratio_to_bare=0.5)
 
-    assert check_targets(_report(health_info_logs=cheap))["info_logs"].endswith(": met")
-    assert check_targets(_report(health_info_logs=dear))["info_logs"].startswith(
+    assert check_targets(_report(health=cheap, health_warning_logs=quiet))["info_logs"].endswith(
+        ": met"
+    )
+    assert check_targets(_report(health=dear, health_warning_logs=quiet))["info_logs"].startswith(
         "INFO costs 30% on health"
     )
 
@@ -47,3 +50,16 @@ def test_without_session_counts_there_is_no_churn_verdict() -> None:
         measurement.new_db_sessions = None
 
     assert "connection_churn" not in check_targets(report)
+
+
+def test_database_endpoints_are_judged_against_their_floor() -> None:
+    near = Measurement("users_me", 95.0, 1.0, 5.0, 0, ratio_to_bare=0.095, floor_ratio_to_bare=0.1)
+    far = Measurement("users_me", 60.0, 1.0, 5.0, 0, ratio_to_bare=0.06, floor_ratio_to_bare=0.1)
+
+    assert check_targets(_report(users_me=near))["users_me"].startswith("95% of the floor")
+    assert check_targets(_report(users_me=near))["users_me"].endswith(": met")
+    assert check_targets(_report(users_me=far))["users_me"].endswith(": MISSED")
+
+
+def test_a_run_without_floors_has_no_floor_verdicts() -> None:
+    assert "users_me" not in check_targets(_report())

@@ -49,12 +49,14 @@ API = "/api/v1"
 RAISED_LIMIT = "100000000/minute"
 PASSWORD = "benchmark password 1"  # noqa: S105 - a throwaway user in a scratch database
 ITEM_BODY = '{"title": "bench"}'
-# (name, target) pairs checked at the end; ratios are to the bare app's requests/s.
-RATIO_TARGETS = {"health": 0.70, "users_me": 0.15, "items_list_100": 0.06, "items_create": 0.08}
+# Each database endpoint against the floor: the same queries and JSON through the bare stack,
+# measured in the same run (ratios to the bare app's requests/s, so host speed cancels out).
+FLOOR_SHARE_TARGET = 0.90
+FLOOR_ENDPOINTS = ("users_me", "items_list_100", "items_create")
 LOGIN_TARGET_RPS = 40.0
 HEALTH_UNDER_LOGIN_P99_TARGET_MS = 20.0
 COLD_START_TARGET_S = 1.5
-RSS_TARGET_MB = 120.0
+RSS_TARGET_MB = 150.0
 RECOVERY_TARGET_S = 5.0
 # What INFO logs (one access line per request) may cost on health, against WARNING.
 INFO_LOG_COST_TARGET = 0.10
@@ -184,10 +186,10 @@ def measure_service(
             token = login(base)
             result = bench.measure(f"users_me_{label}", f"{base}{API}/users/me", token=token)
             report.measurements.append(result)
-    # The shipped log level, INFO: one JSON access line per request, written to a file.
-    info_env = {**env, "LOG__LEVEL": "INFO"}
-    with serve(uvicorn_command(app), info_env, stdout=bench.scratch / "info.log") as (base, _, _):
-        report.measurements.append(bench.measure("health_info_logs", f"{base}/health/live"))
+    # What the access lines cost: the same health load with INFO off.
+    quiet_env = {**env, "LOG__LEVEL": "WARNING"}
+    with serve(uvicorn_command(app), quiet_env) as (base, _, _):
+        report.measurements.append(bench.measure("health_warning_logs", f"{base}/health/live"))
     if servers:
         for server, command in server_commands(package).items():
             with serve(command, env) as (base, _, cold_start):
@@ -248,18 +250,22 @@ def service_env(database_url: str) -> dict[str, str]:
         "AUTH__SECRET_KEY": secrets.token_urlsafe(48),
         # Unused by the load, but production warns at every start without it.
         "METRICS__BEARER_TOKEN": secrets.token_urlsafe(32),
-        "LOG__LEVEL": "WARNING",
+        # The shipped INFO: one JSON access line per request, into the log file serve() opens.
+        "LOG__LEVEL": "INFO",
+        # The benchmark's PostgreSQL listens on loopback without a certificate.
+        "DB__SSL": "disable",
     }
 
 
 @contextmanager
-def serve(
-    command: list[str], env: dict[str, str], *, stdout: Path | None = None
-) -> Iterator[tuple[str, int, float]]:
-    """Run a server command on a free loopback port; yield its base URL, pid and cold start."""
+def serve(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int, float]]:
+    """Run a server command on a free loopback port; yield its base URL, pid and cold start.
+
+    Its log lines go to a file, as a deployment's would go to a collector.
+    """
     port = _free_port()
     with ExitStack() as stack:
-        output = stack.enter_context(stdout.open("wb")) if stdout else None
+        output = stack.enter_context(tempfile.TemporaryFile())
         started = time.perf_counter()
         process = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=output
@@ -635,13 +641,16 @@ def _which(tool: str) -> bool:
 def check_targets(report: Report) -> dict[str, str]:
     by_name = {m.name: m for m in report.measurements}
     results = {}
-    for name, target in RATIO_TARGETS.items():
+    for name in FLOOR_ENDPOINTS:
         ratio = by_name[name].ratio_to_bare or 0.0
-        results[name] = _verdict(f"ratio {ratio:.3f} vs >= {target}", ratio >= target)
         floor = by_name[name].floor_ratio_to_bare
-        if floor is not None and ratio < target:
-            reach = "out of the stack's reach" if floor < target else "within the stack's reach"
-            results[name] += f" (floor {floor:.3f}: {reach})"
+        if floor:  # none for a baseline template's run
+            share = ratio / floor
+            results[name] = _verdict(
+                f"{share:.0%} of the floor ({ratio:.3f} / {floor:.3f}) vs >= "
+                f"{FLOOR_SHARE_TARGET:.0%}",
+                share >= FLOOR_SHARE_TARGET,
+            )
     login_rps = by_name["login"].requests_per_second
     results["login"] = _verdict(
         f"{login_rps} req/s vs >= {LOGIN_TARGET_RPS}", login_rps >= LOGIN_TARGET_RPS
@@ -658,9 +667,9 @@ def check_targets(report: Report) -> dict[str, str]:
         f"{report.rss_mb_after_run} MB vs < {RSS_TARGET_MB}",
         report.rss_mb_after_run < RSS_TARGET_MB,
     )
-    if "health_info_logs" in by_name:
-        cost = 1 - (by_name["health_info_logs"].ratio_to_bare or 0) / (
-            by_name["health"].ratio_to_bare or 1
+    if "health_warning_logs" in by_name:
+        cost = 1 - (by_name["health"].ratio_to_bare or 0) / (
+            by_name["health_warning_logs"].ratio_to_bare or 1
         )
         results["info_logs"] = _verdict(
             f"INFO costs {cost:.0%} on health vs <= {INFO_LOG_COST_TARGET:.0%}",
