@@ -103,9 +103,10 @@ def bake_sqlite(session: nox.Session) -> None:
 
 @nox.session(name="bake-postgresql")
 def bake_postgresql(session: nox.Session) -> None:
-    """Same as bake-sqlite on the PostgreSQL variants, against real servers."""
+    """Same as bake-sqlite on the PostgreSQL variants, against real servers; then DB__SSL."""
     provide_servers(session)
     _bake_variants(session, "postgresql")
+    session.run("pytest", "-m", "slow", "tests/test_database_tls.py")
 
 
 @nox.session(name="bake-mysql")

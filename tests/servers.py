@@ -191,14 +191,26 @@ def _postgres_bin_dir() -> Path:
 
 
 @contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL cluster with trust auth on a free loopback port."""
+def postgres_server(tls: tuple[Path, Path] | None = None) -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster with trust auth on a free loopback port.
+
+    `tls`, a (certificate, key) pair of PEM files, turns TLS on; plain connections still work.
+    """
     bin_dir = _postgres_bin_dir()
     run_as: list[str] = []
     data_root = Path(tempfile.mkdtemp(prefix="template-pg-"))
+    options = "-c listen_addresses=127.0.0.1 -c fsync=off"
+    if tls is not None:
+        # The server reads copies of its own: it insists on owning a private key.
+        for source, name in zip(tls, ("server.crt", "server.key"), strict=True):
+            shutil.copyfile(source, data_root / name)
+        (data_root / "server.key").chmod(0o600)
+        options += f" -c ssl=on -c ssl_cert_file={data_root / 'server.crt'}"
+        options += f" -c ssl_key_file={data_root / 'server.key'}"
     if os.geteuid() == 0:
         account = pwd.getpwnam(POSTGRES_SYSTEM_USER)
-        os.chown(data_root, account.pw_uid, account.pw_gid)
+        for path in (data_root, *data_root.iterdir()):
+            os.chown(path, account.pw_uid, account.pw_gid)
         run_as = ["runuser", "-u", POSTGRES_SYSTEM_USER, "--"]
     port = free_port()
     server = PostgresServer(
@@ -206,7 +218,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         bin_dir=bin_dir,
         run_as=run_as,
         data_dir=data_root / "data",
-        options=f"-p {port} -k {data_root} -c listen_addresses=127.0.0.1 -c fsync=off",
+        options=f"-p {port} -k {data_root} {options}",
         log=data_root / "server.log",
     )
     try:

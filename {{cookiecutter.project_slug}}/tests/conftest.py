@@ -46,6 +46,9 @@ from {{ cookiecutter.package_name }}.users.models import Role, User
 from tests.factories.users import DEFAULT_PASSWORD, create_user
 
 TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnop"
+# Test servers listen on loopback without certificates; production's default, verify-full,
+# has tests of its own (tests/unit/core/test_config.py). Set DB__SSL to test over TLS.
+os.environ.setdefault("DB__SSL", "disable")
 {%- if cookiecutter.use_redis == "yes" %}
 # A database of its own: the suite flushes it before every test.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

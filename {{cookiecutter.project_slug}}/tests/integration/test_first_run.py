@@ -30,7 +30,10 @@ HEAVY_MODULES = {
     "uvicorn",
 }
 SECRET_LINE = re.compile(r"^AUTH__SECRET_KEY=(.*)$", re.MULTILINE)
-SERVER_ADVICE = "check that the server is running and that DATABASE_URL is right"
+SERVER_ADVICE = (
+    "check that the server is running, that DATABASE_URL is right, and that DB__SSL "
+    "(verify-full by default in production) suits the server's TLS"
+)
 # id -> (DATABASE_URL, the advice of its one-line error); {tmp} stands for a scratch
 # directory, {port} for a loopback port nothing listens on.
 UNREACHABLE_DATABASES = {

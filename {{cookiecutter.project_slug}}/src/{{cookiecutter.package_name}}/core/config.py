@@ -9,7 +9,15 @@ from typing import Any, Literal, Self
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from limits import parse_many
-from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    FilePath,
+    IPvAnyNetwork,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - refused outside development
@@ -28,6 +36,14 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class DatabaseSSL(StrEnum):
+    """TLS on the connections to PostgreSQL or MySQL (SQLite has no network to cross)."""
+
+    DISABLE = "disable"  # plain TCP: loopback or a private network only
+    REQUIRE = "require"  # encrypted; the server's certificate is not checked
+    VERIFY_FULL = "verify-full"  # encrypted; certificate and host name checked against the CA
 
 
 class AppSettings(BaseModel):
@@ -75,6 +91,10 @@ class DatabaseSettings(BaseModel):
     # Test each connection on checkout: survives database restarts without one failed
     # request, at the price of a round trip per request.
     pool_pre_ping: bool = False
+    # Unset: verify-full in production, disable elsewhere. Decided once, not tried per connect.
+    ssl: DatabaseSSL | None = None
+    # The CA bundle that signed the server's certificate, for verify-full; unset: the system's.
+    ssl_root_cert: FilePath | None = None
 
 
 class AuthSettings(BaseModel):
@@ -215,6 +235,12 @@ class Settings(BaseSettings):
         return self.auth.secret_key.get_secret_value()
 
     @property
+    def database_ssl(self) -> DatabaseSSL:
+        if self.db.ssl is not None:
+            return self.db.ssl
+        return DatabaseSSL.VERIFY_FULL if self.is_production else DatabaseSSL.DISABLE
+
+    @property
     def log_as_json(self) -> bool:
         return self.is_production if self.log.json_format is None else self.log.json_format
 
@@ -246,6 +272,16 @@ class Settings(BaseSettings):
         elif weak:
             # Outside production a missing key gets a per-process one: tokens die on restart.
             self.auth.secret_key = SecretStr(secrets.token_urlsafe(48))
+        return self
+
+    @model_validator(mode="after")
+    def _check_database_ssl(self) -> Self:
+        if self.db.ssl_root_cert is not None and self.database_ssl is not DatabaseSSL.VERIFY_FULL:
+            msg = (
+                f"DB__SSL_ROOT_CERT is read only with DB__SSL=verify-full, and DB__SSL is "
+                f"{self.database_ssl.value} here"
+            )
+            raise ValueError(msg)
         return self
 
 

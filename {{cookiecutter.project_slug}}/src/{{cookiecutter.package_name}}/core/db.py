@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, ma
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from {{ cookiecutter.package_name }}.core.config import Settings, mask_url
+from {{ cookiecutter.package_name }}.core.config import DatabaseSSL, Settings, mask_url
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -133,21 +134,39 @@ def _create_engine(url: URL, settings: Settings) -> AsyncEngine:
 
 
 def _connect_args(backend: str, settings: Settings) -> dict[str, Any]:
-    """Bound the time connecting and querying may take, and pin the session clock to UTC."""
+    """Bound the time connecting and querying may take, set TLS, pin the session clock to UTC."""
     connect, query = settings.db.connect_timeout_seconds, settings.db.query_timeout_seconds
+    tls = tls_context(settings)
     if backend == "mysql":
         return {
             "connect_timeout": connect,
             "read_timeout": query,
             "init_command": "SET time_zone = '+00:00'",
+            # With a context asyncmy always starts TLS: a server without it is refused.
+            "ssl": tls,
         }
     if backend == "postgresql":
         return {
             "timeout": connect,
             "command_timeout": query,
             "server_settings": {"timezone": "UTC"},
+            # False, not None: None is asyncpg's "prefer", a TLS attempt on every connect.
+            # A context means TLS or no connection.
+            "ssl": tls or False,
         }
     return {}
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The TLS context DB__SSL asks for, made once per engine; None for plain TCP."""
+    mode = settings.database_ssl
+    if mode is DatabaseSSL.DISABLE:
+        return None
+    context = ssl.create_default_context(cafile=settings.db.ssl_root_cert)
+    if mode is DatabaseSSL.REQUIRE:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _enable_sqlite_transactions(engine: AsyncEngine) -> None:
@@ -197,7 +216,10 @@ def _unavailable(engine: AsyncEngine, reason: str) -> DatabaseUnavailableError:
     if engine.dialect.name == "sqlite":
         advice = "check that its directory exists and is writable, or fix DATABASE_URL"
     else:
-        advice = "check that the server is running and that DATABASE_URL is right"
+        advice = (
+            "check that the server is running, that DATABASE_URL is right, and that DB__SSL "
+            "(verify-full by default in production) suits the server's TLS"
+        )
     return DatabaseUnavailableError(f"cannot reach the database at {url} ({reason}); {advice}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from {{ cookiecutter.package_name }}.core.config import (
     AppSettings,
     AuthSettings,
     DatabaseSettings,
+    DatabaseSSL,
     Environment,
     MetricsSettings,
     RateLimitSettings,
@@ -20,7 +22,7 @@ from {{ cookiecutter.package_name }}.core.config import (
     get_settings,
     mask_url,
 )
-from {{ cookiecutter.package_name }}.core.db import database_url
+from {{ cookiecutter.package_name }}.core.db import database_url, tls_context
 
 STRONG_SECRET = "x" * 40
 ENV_EXAMPLE = Path(__file__).parents[3] / ".env.example"
@@ -220,3 +222,55 @@ def test_without_a_separate_password_the_urls_own_is_used() -> None:
     settings = Settings(_env_file=None, database_url="postgresql+asyncpg://app:p%40ss@db/app")
 
     assert database_url(settings).password == "p@ss"
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        (Environment.PRODUCTION, DatabaseSSL.VERIFY_FULL),
+        (Environment.DEVELOPMENT, DatabaseSSL.DISABLE),
+        (Environment.TEST, DatabaseSSL.DISABLE),
+    ],
+)
+def test_database_tls_is_verified_by_default_in_production_only(
+    environment: Environment, expected: DatabaseSSL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DB__SSL", raising=False)  # the suite's own choice, see conftest.py
+    settings = Settings(
+        _env_file=None,
+        app=AppSettings(environment=environment),
+        auth=AuthSettings(secret_key=STRONG_SECRET),
+    )
+
+    assert settings.database_ssl is expected
+
+
+def test_db_ssl_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB__SSL", "require")
+
+    assert Settings(_env_file=None).database_ssl is DatabaseSSL.REQUIRE
+
+
+def test_each_ssl_mode_gets_its_tls_context() -> None:
+    def context(mode: DatabaseSSL) -> ssl.SSLContext | None:
+        return tls_context(Settings(_env_file=None, db=DatabaseSettings(ssl=mode)))
+
+    required, verified = context(DatabaseSSL.REQUIRE), context(DatabaseSSL.VERIFY_FULL)
+    assert context(DatabaseSSL.DISABLE) is None
+    assert required is not None
+    assert (required.check_hostname, required.verify_mode) == (False, ssl.CERT_NONE)
+    assert verified is not None
+    assert (verified.check_hostname, verified.verify_mode) == (True, ssl.CERT_REQUIRED)
+
+
+def test_a_root_certificate_is_read_only_with_verify_full(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not read: refused before\n")
+
+    with pytest.raises(ValidationError, match="DB__SSL_ROOT_CERT is read only with DB__SSL=ve"):
+        Settings(_env_file=None, db=DatabaseSettings(ssl=DatabaseSSL.REQUIRE, ssl_root_cert=bundle))
+
+
+def test_a_missing_root_certificate_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="ssl_root_cert"):
+        DatabaseSettings(ssl=DatabaseSSL.VERIFY_FULL, ssl_root_cert=tmp_path / "missing.pem")
