@@ -45,6 +45,7 @@ DEPENDENCY_NAMES = frozenset(
         "mypy",
         "nox",
         "opentelemetry",
+        "orjson",
         "passlib",
         "polyfactory",
         "prometheus_client",
