@@ -23,6 +23,7 @@ dependencies alone (`uv sync --no-dev`).
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib.util
 import json
 import os
@@ -174,7 +175,7 @@ def measure_service(
         # Before anything creates more items: both list the same 100.
         if floor_env is not None:
             with serve(uvicorn_command("floor:app"), floor_env) as (floor, _, _):
-                floors = bench.floor_endpoints(floor, user_id(base, token))
+                floors = bench.floor_endpoints(floor, user_id(base, token), session_id(token))
         report.measurements += bench.service_writes(base, token)
         report.measurements.append(bench.health_under_login(base))
         report.overload = bench.overload(base, token)
@@ -374,6 +375,13 @@ def user_id(base: str, token: str) -> str:
     return str(me["id"])
 
 
+def session_id(token: str) -> str:
+    """The access token's session (its `sid` claim), read without verifying the token."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["sid"])
+
+
 def login(base: str) -> str:
     form = {"username": "bench@example.com", "password": PASSWORD}
     status, body = http("POST", f"{base}{API}/auth/login", form=form)
@@ -417,15 +425,18 @@ class Bench:
             self.measure("login", f"{base}{API}/auth/login", form=_login_form()),
         ]
 
-    def floor_endpoints(self, base: str, user: str) -> dict[str, Measurement]:
-        """The database endpoints' work alone, keyed by the service measurement it bounds."""
+    def floor_endpoints(self, base: str, user: str, session: str) -> dict[str, Measurement]:
+        """The database endpoints' work alone, keyed by the service measurement it bounds.
+
+        `session` is the token's: the floor checks it is live, as the service does.
+        """
         return {
-            "users_me": self.measure("floor_users_me", f"{base}/users/{user}"),
+            "users_me": self.measure("floor_users_me", f"{base}/users/{user}?session={session}"),
             "items_list_100": self.measure(
-                "floor_items_list_100", f"{base}/users/{user}/items?limit=100"
+                "floor_items_list_100", f"{base}/users/{user}/items?limit=100&session={session}"
             ),
             "items_create": self.measure(
-                "floor_items_create", f"{base}/users/{user}/items", body=ITEM_BODY
+                "floor_items_create", f"{base}/users/{user}/items?session={session}", body=ITEM_BODY
             ),
         }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import structlog
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth.exceptions import (
@@ -26,6 +26,15 @@ from {{ cookiecutter.package_name }}.users.models import User, normalize_email
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate
 
 logger = structlog.get_logger(__name__)
+
+# Built once, executed with parameters: composing a statement on every request costs more
+# than running it, since each execution reuses the compiled form.
+_USER = select(User).where(User.id == bindparam("user_id"))
+_USER_WITH_LIVE_SESSION = _USER.where(
+    exists().where(
+        RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_(None)
+    )
+)
 
 
 async def register(session: AsyncSession, hasher: PasswordHasher, *, data: UserCreate) -> User:
@@ -133,12 +142,8 @@ async def user_from_token(
         session_id = None if claims.session_id is None else uuid.UUID(claims.session_id)
     except (security.InvalidTokenError, ValueError) as error:
         raise InvalidTokenError from error
-    query = select(User).where(User.id == user_id)
-    if token_type is TokenType.ACCESS and session_id is not None:
-        query = query.where(
-            exists().where(RefreshToken.family_id == session_id, RefreshToken.revoked_at.is_(None))
-        )
-    user = (await session.execute(query)).scalar_one_or_none()
+    live_session = session_id if token_type is TokenType.ACCESS else None
+    user = await load_user(session, user_id, live_session=live_session)
     if user is None or not user.is_active:
         raise InvalidTokenError
     if user.tokens_valid_after is not None and (
@@ -146,6 +151,18 @@ async def user_from_token(
     ):
         raise InvalidTokenError
     return user, claims
+
+
+async def load_user(
+    session: AsyncSession, user_id: uuid.UUID, *, live_session: uuid.UUID | None
+) -> User | None:
+    """The user, provided `live_session` (a refresh-token family), if given, is not revoked."""
+    if live_session is None:
+        result = await session.execute(_USER, {"user_id": user_id})
+    else:
+        parameters = {"user_id": user_id, "session_id": live_session}
+        result = await session.execute(_USER_WITH_LIVE_SESSION, parameters)
+    return result.scalar_one_or_none()
 
 
 async def refresh(

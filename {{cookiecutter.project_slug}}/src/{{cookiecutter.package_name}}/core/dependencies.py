@@ -125,7 +125,8 @@ def rate_limit(name: str) -> params.Depends:
         msg = f"no rate limit named {name!r} in RateLimitSettings"
         raise ValueError(msg)
 
-    async def enforce(request: Request, limiter: RateLimiterDep) -> None:
-        await limiter.hit(name, client_address(request))
+    # On every API request: the limiter is read here rather than through a sub-dependency.
+    async def enforce(request: Request) -> None:
+        await resources_of(request.app).rate_limiter.hit(name, client_address(request))
 
     return params.Depends(enforce)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -39,22 +40,30 @@ class Page(BaseModel, Generic[ItemT]):
 
 
 async def paginate(
-    session: AsyncSession, query: Select[Any], params: PageParams, schema: type[Page[ItemT]]
+    session: AsyncSession,
+    query: Select[Any],
+    params: PageParams,
+    schema: type[Page[ItemT]],
+    *,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Page[ItemT]:
     """One page of `query`'s rows, validated into `schema`, with the total of all pages.
 
     The total comes with each row as a window count, so a page is one query; only a page
     past the end needs a second one to count. Select columns or a table, not ORM entities,
-    when the page is read-only: plain rows cost less than tracked objects.
+    when the page is read-only: plain rows cost less than tracked objects. `parameters`
+    fill the query's `bindparam()`s, so a query built once can serve every request.
     """
     counted = query.add_columns(func.count().over().label("total"))
-    rows = (await session.execute(counted.limit(params.limit).offset(params.offset))).all()
+    page = counted.limit(params.limit).offset(params.offset)
+    rows = (await session.execute(page, parameters)).all()
     if rows:
         total = rows[0].total
     elif params.offset == 0:
         total = 0
     else:
-        total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        count = select(func.count()).select_from(query.subquery())
+        total = await session.scalar(count, parameters) or 0
     return schema.model_validate(
         {"items": rows, "total": total, "limit": params.limit, "offset": params.offset},
         from_attributes=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.cache import Cache
@@ -14,6 +14,13 @@ from {{ cookiecutter.package_name }}.core.pagination import Page, PageParams, pa
 from {{ cookiecutter.package_name }}.items.exceptions import ItemNotFoundError
 from {{ cookiecutter.package_name }}.items.models import Item
 from {{ cookiecutter.package_name }}.items.schemas import ItemRead
+
+# Built once: each request only fills in the owner.
+_OWNER_ITEMS = (
+    select(Item.__table__)
+    .where(Item.owner_id == bindparam("owner_id"))
+    .order_by(Item.created_at.desc(), Item.id)
+)
 
 
 async def get(session: AsyncSession, item_id: uuid.UUID, *, owner_id: uuid.UUID) -> Item:
@@ -33,12 +40,9 @@ async def list_items(
     """
 
     async def produce() -> bytes:
-        query = (
-            select(Item.__table__)
-            .where(Item.owner_id == owner_id)
-            .order_by(Item.created_at.desc(), Item.id)
+        page = await paginate(
+            session, _OWNER_ITEMS, params, Page[ItemRead], parameters={"owner_id": owner_id}
         )
-        page = await paginate(session, query, params, Page[ItemRead])
         return page.model_dump_json().encode()
 
     key = f"{params.offset}:{params.limit}"
