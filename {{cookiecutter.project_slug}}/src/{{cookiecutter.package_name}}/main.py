@@ -38,13 +38,30 @@ from {{ cookiecutter.package_name }}.health.router import metrics_router
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.items.router import router as items_router
 {%- if cookiecutter.task_queue == "taskiq" %}
+from {{ cookiecutter.package_name }}.tasks.router import router as tasks_router
 from {{ cookiecutter.package_name }}.tasks.router import setup as setup_tasks
 {%- endif %}
 from {{ cookiecutter.package_name }}.users.router import admin_router as users_admin_router
 from {{ cookiecutter.package_name }}.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
+API_ROUTERS = (
+    auth_router,
+    users_router,
+    users_admin_router,
+    items_router,
+{%- if cookiecutter.task_queue == "taskiq" %}
+    tasks_router,
+{%- endif %}
+)
 logger = structlog.get_logger(__name__)
+
+
+def include_api(app: FastAPI, router: APIRouter) -> None:
+    """Serve `router` under /api/v1, each of its routes behind the default rate limit."""
+    # Onto the app itself, not through an /api/v1 router: FastAPI walks every level of
+    # included routers on every request.
+    app.include_router(router, prefix=API_PREFIX, dependencies=[rate_limit("default")])
 
 
 def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -113,23 +130,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: the client address and scheme are settled before anything reads them.
     app.add_middleware(ForwardedHeadersMiddleware, settings=settings)
 
-    api = APIRouter(prefix=API_PREFIX, dependencies=[rate_limit("default")])
-    api.include_router(auth_router)
-    api.include_router(users_router)
-    api.include_router(users_admin_router)
-    api.include_router(items_router)
 {%- if cookiecutter.use_redis == "yes" %}
     setup_redis(app)
 {%- endif %}
 {%- if cookiecutter.task_queue == "taskiq" %}
-    setup_tasks(app, api)
+    setup_tasks(app)
 {%- endif %}
 {%- if cookiecutter.use_opentelemetry == "yes" %}
     setup_tracing(app)
 {%- endif %}
     # Probes first: they are matched before the API's many routes are tried.
     app.include_router(health_router)
-    app.include_router(api)
+    for router in API_ROUTERS:
+        include_api(app, router)
     app.include_router(metrics_router)
     install_problem_openapi(app)
     return app

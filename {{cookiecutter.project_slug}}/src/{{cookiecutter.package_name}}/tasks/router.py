@@ -24,9 +24,8 @@ JOB_KEY_PREFIX = "{{ cookiecutter.package_name }}:jobs-enqueued:"
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
-def setup(app: FastAPI, api: APIRouter) -> None:
-    """Serve the job routes under `api`; a broker or result-backend failure becomes a 503."""
-    api.include_router(router)
+def setup(app: FastAPI) -> None:
+    """A broker or result-backend failure on the job routes (`router`) becomes a 503."""
     # taskiq wraps the broker's and result backend's failures in its own errors.
     app.add_exception_handler(TaskiqError, unavailable_handler("The job queue"))
 
