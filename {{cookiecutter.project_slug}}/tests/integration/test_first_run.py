@@ -82,15 +82,41 @@ def _run_cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
 def test_parsing_the_command_line_imports_nothing_heavy(tmp_path: Path, argv: list[str]) -> None:
     result = _run_cli(tmp_path, "-X", "importtime", "-m", PACKAGE, *argv)
 
-    # -X importtime lists every module imported, one per line: "... | <module>".
-    imported = {
-        line.rpartition("|")[2].strip().split(".")[0]
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:")
-    }
+    imported = _imported_packages(result.stderr)
     assert PACKAGE in imported, result.stderr
     assert sorted(imported & HEAVY_MODULES) == []
     assert result.returncode == (2 if argv[-1] == "not-a-number" else 0), result.stderr
+
+
+def test_serving_in_production_imports_no_migration_tooling(tmp_path: Path) -> None:
+    # Production never migrates on `serve`: alembic would only slow every cold start.
+    until_the_server_starts = (
+        "import uvicorn\n"
+        "uvicorn.run = lambda *args, **kwargs: None\n"
+        f"from {PACKAGE} import cli\n"
+        "raise SystemExit(cli.main(['serve']))\n"
+    )
+    production = {
+        "APP__ENVIRONMENT": "production",
+        "AUTH__SECRET_KEY": "a production secret key long enough to be accepted ok",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/app.db",
+    }
+
+    result = _run_cli(tmp_path, "-X", "importtime", "-c", until_the_server_starts, **production)
+
+    imported = _imported_packages(result.stderr)
+    assert result.returncode == 0, result.stderr
+    assert {"fastapi", "sqlalchemy"} <= imported, "the app was not built"
+    assert "alembic" not in imported
+
+
+def _imported_packages(importtime_output: str) -> set[str]:
+    # -X importtime lists every module imported, one per line: "... | <module>".
+    return {
+        line.rpartition("|")[2].strip().split(".")[0]
+        for line in importtime_output.splitlines()
+        if line.startswith("import time:")
+    }
 
 
 @pytest.mark.parametrize("command", ["migrate", "serve"])
