@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -14,6 +17,7 @@ from pydantic import SecretStr
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.security import (
     CLOCK_SKEW_SECONDS,
+    HASHING_NICENESS,
     VERIFIED_TOKENS_PER_SUBJECT,
     InvalidTokenError,
     PasswordHasher,
@@ -103,6 +107,21 @@ async def test_hash_of_an_unnormalised_password_still_verifies_and_is_rehashed(
     assert valid
     assert new_hash is not None
     assert await hasher.verify(unicodedata.normalize("NFC", decomposed), new_hash) == (True, None)
+
+
+async def test_hashing_threads_run_below_the_event_loop(unit_settings: Settings) -> None:
+    def own_niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    hasher = PasswordHasher(unit_settings)
+    try:
+        in_hashing_thread = await hasher._run(own_niceness)
+    finally:
+        hasher.close()
+
+    # Linux gives each thread its own nice value; elsewhere it is the whole process's.
+    lowered = HASHING_NICENESS if sys.platform == "linux" else 0
+    assert in_hashing_thread == min(own_niceness() + lowered, 19)
 
 
 def test_token_round_trip(unit_settings: Settings) -> None:
