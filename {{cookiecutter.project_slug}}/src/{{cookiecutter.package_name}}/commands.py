@@ -154,10 +154,10 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def migrate_command(args: argparse.Namespace, settings: Settings) -> None:
-    # A server that is down, or a missing SQLite directory, is one line, not a traceback.
     from alembic import command  # noqa: PLC0415 - see alembic_config()
     from alembic.script import Script, ScriptDirectory  # noqa: PLC0415 - see alembic_config()
 
+    # A server that is down, or a missing SQLite directory, is one line, not a traceback.
     asyncio.run(check_database_reachable(settings))
     config = alembic_config(settings)
     applied: list[MigrationInfo] = []

@@ -32,7 +32,7 @@ VERIFIED_TOKENS_CACHED = 1024
 VERIFIED_TOKENS_PER_SUBJECT = 8
 # How far below the event loop the hashing threads run (Linux nice values are per thread):
 # under a burst of logins the hashes take the CPU the loop leaves, so every other request
-# keeps its latency (health p99 under a login load halved in `nox -s bench`).
+# keeps its latency (the benchmark's health p99 under a login load halves).
 HASHING_NICENESS = 10
 # A JWT segment in its one canonical spelling: base64url without padding.
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
