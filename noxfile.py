@@ -106,14 +106,15 @@ def bake_postgresql(session: nox.Session) -> None:
     """Same as bake-sqlite on the PostgreSQL variants, against real servers; then DB__SSL."""
     provide_servers(session)
     _bake_variants(session, "postgresql")
-    session.run("pytest", "-m", "slow", "tests/test_database_tls.py")
+    session.run("pytest", "-m", "slow", "tests/test_database_tls.py", "-k", "postgresql")
 
 
 @nox.session(name="bake-mysql")
 def bake_mysql(session: nox.Session) -> None:
-    """Same as bake-sqlite on the MySQL variants, against a real MariaDB (and Redis) server."""
+    """Same as bake-sqlite on the MySQL variants, against a real MariaDB (and Redis); DB__SSL."""
     provide_servers(session)
     _bake_variants(session, "mysql")
+    session.run("pytest", "-m", "slow", "tests/test_database_tls.py", "-k", "mysql")
 
 
 @nox.session(name="scale-out")

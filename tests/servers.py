@@ -304,8 +304,11 @@ def _mariadb_client(client: str, port: int, sql: str) -> list[str]:
 
 
 @contextmanager
-def mariadb_server() -> Iterator[MariaDBServer]:
-    """A throwaway MariaDB on a free loopback port; root logs in over TCP with no password."""
+def mariadb_server(tls: tuple[Path, Path] | None = None) -> Iterator[MariaDBServer]:
+    """A throwaway MariaDB on a free loopback port; root logs in over TCP with no password.
+
+    `tls`, a (certificate, key) pair of PEM files, turns TLS on; plain connections still work.
+    """
     install_db = _find_binary("mariadb-install-db", "mariadb-server")
     mariadbd = _find_binary("mariadbd", "mariadb-server")
     client = _find_binary("mariadb", "mariadb-client")
@@ -323,6 +326,9 @@ def mariadb_server() -> Iterator[MariaDBServer]:
     command = [mariadbd, *common, f"--port={port}", "--bind-address=127.0.0.1"]
     command += [f"--socket={data_root / 'mysqld.sock'}", f"--pid-file={data_root / 'mysqld.pid'}"]
     command += ["--innodb-flush-log-at-trx-commit=0", "--skip-log-bin"]
+    if tls is not None:
+        certificate, key = tls
+        command += [f"--ssl-cert={certificate}", f"--ssl-key={key}"]
     ping = _mariadb_client(client, port, "SELECT 1")
     process = ServerProcess("MariaDB", command, log, lambda: _succeeds(ping), timeout=30)
     try:
