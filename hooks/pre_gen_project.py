@@ -25,6 +25,8 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # of the same name would shadow.
 DEPENDENCY_NAMES = frozenset(
     {
+        "aiosmtpd",
+        "aiosmtplib",
         "aiosqlite",
         "alembic",
         "anyio",
@@ -39,6 +41,7 @@ DEPENDENCY_NAMES = frozenset(
         "greenlet",
         "h11",
         "httpx",
+        "jinja2",
         "jose",
         "limits",
         "multipart",
@@ -65,6 +68,7 @@ DEPENDENCY_NAMES = frozenset(
         "taskiq",
         "taskiq_redis",
         "tests",
+        "trustme",
         "uvicorn",
     }
 )

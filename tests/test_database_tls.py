@@ -142,6 +142,13 @@ def test_production_verifies_by_default_and_refuses_an_unknown_ca(
     connect: Callable[..., str], server: DatabaseServer
 ) -> None:
     url = server.url("app").replace("127.0.0.1", "localhost")
-    answer = connect(url, APP__ENVIRONMENT="production")
+    answer = connect(
+        url,
+        APP__ENVIRONMENT="production",
+        # Production refuses to start without them; the probe sends no mail.
+        APP__FRONTEND_URL="https://app.example.com",
+        EMAIL__SMTP_HOST="127.0.0.1",
+        EMAIL__FROM_ADDRESS="noreply@example.com",
+    )
 
     assert "SSLCertVerificationError" in answer, answer

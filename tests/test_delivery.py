@@ -154,10 +154,11 @@ def test_compose_runs_migrations_before_the_api_on_sqlite(tmp_root: Path) -> Non
     compose = _yaml(_bake(tmp_root) / "compose.yaml")
     services = compose["services"]
 
-    assert set(services) == {"api", "migrate"}
+    assert set(services) == {"api", "migrate", "mailpit"}
     assert services["migrate"]["command"] == ["my_service", "migrate"]
     assert services["api"]["depends_on"] == {
-        "migrate": {"condition": "service_completed_successfully"}
+        "migrate": {"condition": "service_completed_successfully"},
+        "mailpit": {"condition": "service_started"},
     }
     for name in ("api", "migrate"):
         assert services[name]["volumes"] == ["data:/app/data"]
@@ -169,7 +170,7 @@ def test_compose_adds_a_healthy_postgresql_with_a_volume(tmp_root: Path) -> None
     compose = _yaml(_bake(tmp_root, database="postgresql") / "compose.yaml")
     services = compose["services"]
 
-    assert set(services) == {"api", "migrate", "db"}
+    assert set(services) == {"api", "migrate", "db", "mailpit"}
     assert services["db"]["image"].startswith("postgres:")
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     assert services["db"]["volumes"] == ["db-data:/var/lib/postgresql/data"]
@@ -220,6 +221,23 @@ def test_compose_database_url_survives_any_character_in_the_password(
         # The URL names user, host and port only; the app takes the password as it is.
         assert (url.username, url.password, url.hostname, url.port) == ("app", None, "db", port)
         assert environment["DB__PASSWORD"] == AWKWARD_PASSWORD
+
+
+def test_compose_sends_the_mail_to_its_mailpit_on_loopback_only(tmp_root: Path) -> None:
+    services = _yaml(_bake(tmp_root) / "compose.yaml")["services"]
+    env = {"AUTH__SECRET_KEY": "x" * 40}
+    environment = {
+        key: _interpolate(str(value), env) for key, value in services["api"]["environment"].items()
+    }
+
+    # What production requires to start: an SMTP server, a sender, a frontend for the links.
+    assert environment["APP__ENVIRONMENT"] == "production"
+    assert (environment["EMAIL__BACKEND"], environment["EMAIL__SMTP_HOST"]) == ("smtp", "mailpit")
+    assert (environment["EMAIL__SMTP_PORT"], environment["EMAIL__SMTP_TLS"]) == ("1025", "none")
+    assert environment["EMAIL__FROM_ADDRESS"]
+    assert urlsplit(environment["APP__FRONTEND_URL"]).scheme == "http"
+    assert services["mailpit"]["image"].startswith("axllent/mailpit:v")
+    assert all(port.startswith("127.0.0.1:") for port in services["mailpit"]["ports"])
 
 
 @pytest.mark.parametrize("answers", DOCKER_VARIANTS.values(), ids=DOCKER_VARIANTS.keys())

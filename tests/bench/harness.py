@@ -251,6 +251,10 @@ def service_env(database_url: str) -> dict[str, str]:
         "AUTH__SECRET_KEY": secrets.token_urlsafe(48),
         # Unused by the load, but production warns at every start without it.
         "METRICS__BEARER_TOKEN": secrets.token_urlsafe(32),
+        # Required in production; the measured routes send no mail.
+        "APP__FRONTEND_URL": "https://app.example.com",
+        "EMAIL__SMTP_HOST": "127.0.0.1",
+        "EMAIL__FROM_ADDRESS": "noreply@example.com",
         # The shipped INFO: one JSON access line per request, into the log file serve() opens.
         "LOG__LEVEL": "INFO",
         # The benchmark's PostgreSQL listens on loopback without a certificate.

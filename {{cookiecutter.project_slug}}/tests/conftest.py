@@ -7,13 +7,16 @@ separate `<database>_test` database is created there (and dropped afterwards).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
+import structlog
 from alembic import command
 from fastapi import FastAPI
 {%- if cookiecutter.use_redis == "yes" %}
@@ -29,11 +32,15 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from structlog.testing import capture_logs
+from structlog.typing import EventDict
 
 from {{ cookiecutter.package_name }}.commands import alembic_config
 from {{ cookiecutter.package_name }}.core.config import (
     AppSettings,
     AuthSettings,
+    EmailBackend,
+    EmailSettings,
     Environment,
     RateLimitSettings,
     Settings,
@@ -49,6 +56,18 @@ TEST_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnop"
 # Test servers listen on loopback without certificates; production's default, verify-full,
 # has tests of its own (tests/unit/core/test_config.py). Set DB__SSL to test over TLS.
 os.environ.setdefault("DB__SSL", "disable")
+# Production also refuses to start without a mail server and the address its links point to.
+FRONTEND_URL = "https://app.example.com"
+PRODUCTION_EMAIL = EmailSettings(
+    backend=EmailBackend.SMTP, smtp_host="127.0.0.1", from_address="noreply@example.com"
+)
+PRODUCTION_ENV = {
+    "APP__ENVIRONMENT": "production",
+    "APP__FRONTEND_URL": FRONTEND_URL,
+    "EMAIL__BACKEND": "smtp",
+    "EMAIL__SMTP_HOST": "127.0.0.1",
+    "EMAIL__FROM_ADDRESS": "noreply@example.com",
+}
 {%- if cookiecutter.use_redis == "yes" %}
 # A database of its own: the suite flushes it before every test.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -78,6 +97,23 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type] # mixed value types
+
+
+def production_app(**values: Any) -> AppSettings:
+    """Production's app settings, with the APP__FRONTEND_URL it requires."""
+    return AppSettings(environment=Environment.PRODUCTION, frontend_url=FRONTEND_URL, **values)
+
+
+@contextmanager
+def captured_logs() -> Iterator[list[EventDict]]:
+    """Every event logged meanwhile, whatever level an earlier app configured, with its context."""
+    configuration = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+            yield logs
+    finally:
+        structlog.configure(**configuration)
 
 
 def migrate(settings: Settings) -> None:

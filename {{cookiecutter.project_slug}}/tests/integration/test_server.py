@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import {% if cookiecutter.use_redis == "yes" %}TEST_REDIS_URL, {% endif %}TEST_SECRET_KEY
+from tests.conftest import PRODUCTION_ENV, {% if cookiecutter.use_redis == "yes" %}TEST_REDIS_URL, {% endif %}TEST_SECRET_KEY
 
 STARTUP_TIMEOUT_SECONDS = 60
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -154,7 +154,7 @@ def test_production_start_fails_fast_without_a_database(tmp_path: Path) -> None:
     database = tmp_path / "no-such-directory" / "app.db"
     env = _server_env(
         tmp_path,
-        APP__ENVIRONMENT="production",
+        **PRODUCTION_ENV,
         DATABASE_URL=f"sqlite+aiosqlite:///{database}",
         DB__CONNECT_TIMEOUT_SECONDS="5",
     )
@@ -329,7 +329,7 @@ def test_forwarded_for_from_a_trusted_proxy_is_the_rate_limit_key(tmp_path: Path
 def test_production_warns_once_about_forwarded_headers_when_no_proxy_is_trusted(
     tmp_path: Path,
 ) -> None:
-    with _live_server(tmp_path, APP__ENVIRONMENT="production") as (server, base_url):
+    with _live_server(tmp_path, **PRODUCTION_ENV) as (server, base_url):
         for _ in range(2):
             httpx.get(
                 f"{base_url}/health/live", headers={"X-Forwarded-For": "203.0.113.1"}, timeout=10

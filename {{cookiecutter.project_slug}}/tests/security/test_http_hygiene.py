@@ -19,16 +19,26 @@ from {{ cookiecutter.package_name }}.core.config import (
     get_settings,
 )
 from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import make_settings, running
+from tests.conftest import (
+    PRODUCTION_EMAIL,
+    PRODUCTION_ENV,
+    make_settings,
+    production_app,
+    running,
+)
 
 STRONG_SECRET = "s" * 48
 API_DOCS_PATHS = ["/docs", "/redoc", "/openapi.json"]
 
 
 def _production_app(database_url: str, *, api_docs: bool | None = None) -> FastAPI:
-    app = AppSettings(environment=Environment.PRODUCTION, api_docs=api_docs)
     return create_app(
-        make_settings(database_url, app=app, auth=AuthSettings(secret_key=STRONG_SECRET))
+        make_settings(
+            database_url,
+            app=production_app(api_docs=api_docs),
+            auth=AuthSettings(secret_key=STRONG_SECRET),
+            email=PRODUCTION_EMAIL,
+        )
     )
 
 
@@ -55,8 +65,9 @@ async def test_token_responses_are_not_cacheable(client: httpx.AsyncClient, app:
 async def test_hsts_in_production_over_https(database_url: str) -> None:
     settings = make_settings(
         database_url,
-        app=AppSettings(environment=Environment.PRODUCTION),
+        app=production_app(),
         auth=AuthSettings(secret_key=STRONG_SECRET),
+        email=PRODUCTION_EMAIL,
     )
     app = create_app(settings)
     async with running(app) as client:
@@ -121,7 +132,7 @@ def test_production_refuses_unsafe_settings(
     app_settings: AppSettings, auth: AuthSettings, message: str
 ) -> None:
     with pytest.raises(ValidationError, match=message):
-        Settings(_env_file=None, app=app_settings, auth=auth)
+        Settings(_env_file=None, app=app_settings, auth=auth, email=PRODUCTION_EMAIL)
 
 
 @pytest.mark.parametrize("path", API_DOCS_PATHS)
@@ -168,7 +179,8 @@ def test_openapi_command_writes_the_spec_in_production(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("APP__ENVIRONMENT", "production")
+    for name, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("AUTH__SECRET_KEY", STRONG_SECRET)
     get_settings.cache_clear()
     try:

@@ -13,7 +13,9 @@ from pydantic import (
     BaseModel,
     Field,
     FilePath,
+    HttpUrl,
     IPvAnyNetwork,
+    NameEmail,
     SecretStr,
     field_validator,
     model_validator,
@@ -46,6 +48,17 @@ class DatabaseSSL(StrEnum):
     VERIFY_FULL = "verify-full"  # encrypted; certificate and host name checked against the CA
 
 
+class EmailBackend(StrEnum):
+    SMTP = "smtp"  # through the SMTP server of EMAIL__SMTP_HOST
+    CONSOLE = "console"  # each message logged, nothing sent: development and tests only
+
+
+class SmtpTLS(StrEnum):
+    NONE = "none"  # plain SMTP: a local mail catcher or relay only
+    STARTTLS = "starttls"  # plain connect, then upgraded (submission, port 587)
+    TLS = "tls"  # TLS from the first byte (implicit TLS, port 465)
+
+
 class AppSettings(BaseModel):
     name: str = "{{ cookiecutter.project_name }}"
     environment: Environment = Environment.DEVELOPMENT
@@ -58,10 +71,20 @@ class AppSettings(BaseModel):
     # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed;
     # from any other peer those headers are ignored.
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # Where the links in emails point: `{frontend_url}/verify-email?token=...`. Required in
+    # production; elsewhere this service's own address.
+    frontend_url: HttpUrl | None = None
     api_docs: bool | None = Field(
         default=None,
         description="/docs, /redoc and /openapi.json; by default off in production, on elsewhere.",
     )
+
+    @property
+    def link_base(self) -> str:
+        """APP__FRONTEND_URL without its trailing slash, or the development server's address."""
+        if self.frontend_url is None:
+            return "http://127.0.0.1:8000"
+        return str(self.frontend_url).rstrip("/")
 
     @property
     def serves_api_docs(self) -> bool:
@@ -106,6 +129,24 @@ class AuthSettings(BaseModel):
     # OWASP minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
     argon2_memory_kib: int = Field(default=19_456, ge=8_192)
     argon2_time_cost: int = Field(default=2, ge=1)
+
+
+class EmailSettings(BaseModel):
+    """Outgoing mail: the messages of the account flows, sent once their change has committed."""
+
+    # Unset: console outside production. Production refuses console.
+    backend: EmailBackend | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: SmtpTLS = SmtpTLS.STARTTLS
+    # The CA bundle that signed the SMTP server's certificate; unset: the system's.
+    smtp_ca_file: FilePath | None = None
+    # The sender, "Name <address>" or a bare address; required with the smtp backend.
+    from_address: NameEmail | None = None
+    # Bounds each connection and SMTP command, so a hung server costs one attempt this long.
+    timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class RateLimitSettings(BaseModel):
@@ -211,6 +252,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
 {%- if cookiecutter.use_redis == "yes" %}
     redis: RedisSettings = Field(default_factory=RedisSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
@@ -239,6 +281,12 @@ class Settings(BaseSettings):
         if self.db.ssl is not None:
             return self.db.ssl
         return DatabaseSSL.VERIFY_FULL if self.is_production else DatabaseSSL.DISABLE
+
+    @property
+    def email_backend(self) -> EmailBackend:
+        if self.email.backend is not None:
+            return self.email.backend
+        return EmailBackend.SMTP if self.is_production else EmailBackend.CONSOLE
 
     @property
     def log_as_json(self) -> bool:
@@ -280,6 +328,48 @@ class Settings(BaseSettings):
             msg = (
                 f"DB__SSL_ROOT_CERT is read only with DB__SSL=verify-full, and DB__SSL is "
                 f"{self.database_ssl.value} here"
+            )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _check_email(self) -> Self:
+        if self.is_production and self.email_backend is EmailBackend.CONSOLE:
+            msg = (
+                "EMAIL__BACKEND=console only logs messages; production needs "
+                "EMAIL__BACKEND=smtp with EMAIL__SMTP_HOST and EMAIL__FROM_ADDRESS"
+            )
+            raise ValueError(msg)
+        if self.email_backend is EmailBackend.SMTP:
+            missing = [
+                name
+                for name, value in (
+                    ("EMAIL__SMTP_HOST", self.email.smtp_host),
+                    ("EMAIL__FROM_ADDRESS", self.email.from_address),
+                )
+                if not value
+            ]
+            if missing:
+                default = " (production's default)" if self.email.backend is None else ""
+                msg = f"EMAIL__BACKEND=smtp{default} needs {' and '.join(missing)}"
+                raise ValueError(msg)
+        if (self.email.smtp_username is None) != (self.email.smtp_password is None):
+            msg = "EMAIL__SMTP_USERNAME and EMAIL__SMTP_PASSWORD are set together or not at all"
+            raise ValueError(msg)
+        if (
+            self.is_production
+            and self.email.smtp_password is not None
+            and self.email.smtp_tls is SmtpTLS.NONE
+        ):
+            msg = (
+                "EMAIL__SMTP_TLS=none would send EMAIL__SMTP_PASSWORD in the clear; use "
+                "starttls or tls in production"
+            )
+            raise ValueError(msg)
+        if self.is_production and self.app.frontend_url is None:
+            msg = (
+                "APP__FRONTEND_URL must be set in production: the links in emails "
+                "(password reset, email verification) point there"
             )
             raise ValueError(msg)
         return self

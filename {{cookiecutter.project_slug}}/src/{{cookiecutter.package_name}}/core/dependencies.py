@@ -30,6 +30,7 @@ from {{ cookiecutter.package_name }}.core.db import ReadSession, commit
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter, client_address
 from {{ cookiecutter.package_name }}.core.resources import resources_of
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher
+from {{ cookiecutter.package_name }}.email.mailer import Mailer
 
 
 async def open_request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -99,6 +100,13 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
+
+
+async def get_mailer(request: Request) -> Mailer:
+    return resources_of(request.app).mailer
+
+
+MailerDep = Annotated[Mailer, Depends(get_mailer)]
 {%- if cookiecutter.use_redis == "yes" %}
 
 

@@ -51,6 +51,8 @@ from {{ cookiecutter.package_name }}.core.security import PasswordHasher
 {%- if cookiecutter.use_opentelemetry == "yes" %}
 from {{ cookiecutter.package_name }}.core.tracing import trace_engine
 {%- endif %}
+from {{ cookiecutter.package_name }}.email.mailer import Mailer
+from {{ cookiecutter.package_name }}.email.transports import create_transport
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +67,7 @@ class Resources:
     rate_limiter: RateLimiter
     cache: Cache
     metrics: HttpMetrics
+    mailer: Mailer
 {%- if cookiecutter.use_redis == "yes" %}
     redis: Redis
 {%- endif %}
@@ -117,7 +120,12 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             broker = create_broker(settings)
             await broker.startup()
             stack.push_async_callback(broker.shutdown)
+        mailer = Mailer(settings, create_transport(settings), broker)
+{%- else %}
+        mailer = Mailer(settings, create_transport(settings))
 {%- endif %}
+        # Closed before the broker, whose queue the last sends may still need.
+        stack.push_async_callback(mailer.aclose)
         yield Resources(
             settings=settings,
             engine=engine,
@@ -127,6 +135,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             rate_limiter=rate_limiter,
             cache=cache,
             metrics=HttpMetrics(engine),
+            mailer=mailer,
 {%- if cookiecutter.use_redis == "yes" %}
             redis=redis,
 {%- endif %}

@@ -8,6 +8,9 @@ from taskiq import AsyncBroker
 from {{ cookiecutter.package_name }}.auth.store import DatabaseRefreshTokenStore
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import utcnow
+from {{ cookiecutter.package_name }}.core.logging import REQUEST_ID_KEY
+from {{ cookiecutter.package_name }}.email.mailer import SEND_EMAIL_JOB
+from {{ cookiecutter.package_name }}.email.messages import Email
 from {{ cookiecutter.package_name }}.tasks.dependencies import WorkerResourcesDep
 
 # The API enqueues jobs by these names, so it needs no registered task of its own.
@@ -24,6 +27,14 @@ async def purge_refresh_tokens(resources: WorkerResourcesDep) -> int:
     return purged
 
 
+async def send_email(
+    message: dict[str, str], resources: WorkerResourcesDep, request_id: str | None = None
+) -> bool:
+    """Send a message the API rendered, with the mailer's bounded retries; False if given up."""
+    with structlog.contextvars.bound_contextvars(**{REQUEST_ID_KEY: request_id}):
+        return await resources.mailer.deliver(Email.from_json(message))
+
+
 def register_jobs(broker: AsyncBroker, settings: Settings) -> None:
     """Register every job, with its schedule, on the worker's and scheduler's broker."""
     broker.register_task(
@@ -31,3 +42,4 @@ def register_jobs(broker: AsyncBroker, settings: Settings) -> None:
         task_name=PURGE_REFRESH_TOKENS,
         schedule=[{"cron": settings.jobs.purge_refresh_tokens_cron}],
     )
+    broker.register_task(send_email, task_name=SEND_EMAIL_JOB)

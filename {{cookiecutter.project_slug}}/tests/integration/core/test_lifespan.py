@@ -17,7 +17,14 @@ from {{ cookiecutter.package_name }}.core.config import (
 )
 from {{ cookiecutter.package_name }}.core.db import DatabaseUnavailableError
 from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import TEST_SECRET_KEY, make_settings, running
+from tests.conftest import (
+    FRONTEND_URL,
+    PRODUCTION_EMAIL,
+    TEST_SECRET_KEY,
+    make_settings,
+    production_app,
+    running,
+)
 
 JSON_LOGS = LogSettings(json_format=True)
 
@@ -52,7 +59,8 @@ async def test_production_startup_checks_the_database(
 ) -> None:
     settings = make_settings(
         database_url,
-        app=AppSettings(environment=Environment.PRODUCTION),
+        app=production_app(),
+        email=PRODUCTION_EMAIL,
         auth=AuthSettings(secret_key=TEST_SECRET_KEY),
         log=JSON_LOGS,
     )
@@ -69,7 +77,8 @@ async def test_production_startup_fails_fast_without_a_database(
     missing = tmp_path / "no-such-directory" / "app.db"
     settings = make_settings(
         f"sqlite+aiosqlite:///{missing}",
-        app=AppSettings(environment=Environment.PRODUCTION),
+        app=production_app(),
+        email=PRODUCTION_EMAIL,
         auth=AuthSettings(secret_key=TEST_SECRET_KEY),
         log=JSON_LOGS,
     )
@@ -100,8 +109,9 @@ async def test_startup_warns_when_production_metrics_are_open(
 ) -> None:
     settings = make_settings(
         database_url,
-        app=AppSettings(environment=environment),
+        app=AppSettings(environment=environment, frontend_url=FRONTEND_URL),
         auth=AuthSettings(secret_key=TEST_SECRET_KEY),
+        email=PRODUCTION_EMAIL,
         log=JSON_LOGS,
         metrics=MetricsSettings(bearer_token=token),
     )

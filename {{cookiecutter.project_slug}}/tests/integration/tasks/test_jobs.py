@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import structlog
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -18,9 +19,11 @@ from taskiq.receiver import Receiver
 
 from {{ cookiecutter.package_name }}.auth.store import DatabaseRefreshTokenStore
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.db import utcnow
+from {{ cookiecutter.package_name }}.core.db import commit, utcnow
 from {{ cookiecutter.package_name }}.core.job_queue import RESULT_KEY_PREFIX
-from {{ cookiecutter.package_name }}.core.resources import resources_of
+from {{ cookiecutter.package_name }}.core.logging import REQUEST_ID_KEY
+from {{ cookiecutter.package_name }}.core.resources import open_resources, resources_of
+from {{ cookiecutter.package_name }}.email.messages import verify_email
 from {{ cookiecutter.package_name }}.tasks.dependencies import (
     bind_worker_resources,
     get_worker_resources,
@@ -28,7 +31,8 @@ from {{ cookiecutter.package_name }}.tasks.dependencies import (
 from {{ cookiecutter.package_name }}.tasks.router import JOB_KEY_PREFIX
 from {{ cookiecutter.package_name }}.tasks.worker import create_worker_broker
 from {{ cookiecutter.package_name }}.users.models import User
-from tests.conftest import on_connection
+from tests.conftest import captured_logs, make_settings, on_connection
+from tests.smtp import email_settings, free_port, smtp_server
 
 
 async def run_next_job(settings: Settings, connection: AsyncConnection) -> None:
@@ -73,6 +77,54 @@ async def test_a_purge_job_runs_in_a_worker_and_reports_its_outcome(
     assert started.status_code == 202, started.text
     assert before["status"] == "queued"
     assert (after["status"], after["result"]) == ("succeeded", 1)
+
+
+async def test_the_worker_sends_the_mail_the_api_queued_after_its_commit(
+    settings: Settings, connection: AsyncConnection
+) -> None:
+    with smtp_server() as (mailbox, port):
+        mail_settings = make_settings(settings.database_url, email=email_settings(port))
+        email = verify_email(mail_settings, to="ada@example.com", token="t0ken", ttl_minutes=5)
+        async with open_resources(mail_settings) as resources:
+            async with AsyncSession(
+                bind=connection, join_transaction_mode="create_savepoint"
+            ) as session:
+                resources.mailer.send_after_commit(session, email)
+                with structlog.contextvars.bound_contextvars(**{REQUEST_ID_KEY: "req-7"}):
+                    await commit(session)
+            await resources.mailer.aclose()
+            queued_only = list(mailbox.messages)
+            with captured_logs() as logs:
+                await run_next_job(mail_settings, connection)
+        [message] = await mailbox.wait_for(1)
+
+    assert queued_only == []  # the API only queued it
+    assert message["Subject"] == email.subject
+    [sent] = [log for log in logs if log["event"] == "email_sent"]
+    assert sent[REQUEST_ID_KEY] == "req-7"
+
+
+async def test_the_api_sends_the_mail_itself_when_the_queue_is_down(
+    settings: Settings, connection: AsyncConnection
+) -> None:
+    with smtp_server() as (mailbox, port):
+        mail_settings = make_settings(
+            settings.database_url,
+            redis_url=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+            email=email_settings(port),
+        )
+        email = verify_email(mail_settings, to="ada@example.com", token="t0ken", ttl_minutes=5)
+        async with open_resources(mail_settings) as resources:
+            async with AsyncSession(
+                bind=connection, join_transaction_mode="create_savepoint"
+            ) as session:
+                resources.mailer.send_after_commit(session, email)
+                with captured_logs() as logs:
+                    await commit(session)
+            await resources.mailer.aclose()
+
+        assert len(mailbox.messages) == 1
+    assert [log["event"] for log in logs] == ["email_enqueue_failed"]
 
 
 async def test_jobs_are_for_admins_only(auth_client: httpx.AsyncClient, app: FastAPI) -> None:

@@ -22,7 +22,13 @@ from taskiq.kicker import AsyncKicker
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.job_queue import LISTEN_BLOCK_SECONDS, create_broker
 from {{ cookiecutter.package_name }}.tasks.jobs import PURGE_REFRESH_TOKENS
-from tests.conftest import TEST_REDIS_URL, TEST_SECRET_KEY, make_settings, migrate
+from tests.conftest import (
+    PRODUCTION_ENV,
+    TEST_REDIS_URL,
+    TEST_SECRET_KEY,
+    make_settings,
+    migrate,
+)
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 STARTUP_TIMEOUT_SECONDS = 60.0
@@ -178,7 +184,7 @@ async def test_in_production_every_line_is_json_tracebacks_included(
     tmp_path: Path, settings: Settings
 ) -> None:
     # Never migrated: the purge job fails on its missing table.
-    env = _env(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", APP__ENVIRONMENT="production")
+    env = _env(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", **PRODUCTION_ENV)
     del env["LOG__JSON_FORMAT"]
     with (
         _running(tmp_path, "worker", env) as worker,
@@ -206,7 +212,7 @@ def test_in_production_a_worker_without_its_database_says_so_in_one_line(
     tmp_path: Path,
 ) -> None:
     database = tmp_path / "no-such-directory" / "app.db"
-    env = _env(f"sqlite+aiosqlite:///{database}", APP__ENVIRONMENT="production")
+    env = _env(f"sqlite+aiosqlite:///{database}", **PRODUCTION_ENV)
     with _running(tmp_path, "worker", env) as worker:
         worker.wait_for("startup_failed")
         worker.stop()

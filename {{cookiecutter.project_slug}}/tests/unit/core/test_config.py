@@ -15,14 +15,18 @@ from {{ cookiecutter.package_name }}.core.config import (
     AuthSettings,
     DatabaseSettings,
     DatabaseSSL,
+    EmailBackend,
+    EmailSettings,
     Environment,
     MetricsSettings,
     RateLimitSettings,
     Settings,
+    SmtpTLS,
     get_settings,
     mask_url,
 )
 from {{ cookiecutter.package_name }}.core.db import database_url, tls_context
+from tests.conftest import FRONTEND_URL, PRODUCTION_EMAIL, production_app
 
 STRONG_SECRET = "x" * 40
 ENV_EXAMPLE = Path(__file__).parents[3] / ".env.example"
@@ -99,12 +103,88 @@ def test_production_refuses_weak_secret(secret: str | None) -> None:
 def test_production_keeps_a_strong_secret_and_logs_json() -> None:
     settings = Settings(
         _env_file=None,
-        app=AppSettings(environment=Environment.PRODUCTION),
+        app=production_app(),
         auth=AuthSettings(secret_key=STRONG_SECRET),
+        email=PRODUCTION_EMAIL,
     )
 
     assert settings.secret_key == STRONG_SECRET
     assert settings.log_as_json
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        (
+            EmailSettings(),
+            "needs EMAIL__SMTP_HOST and EMAIL__FROM_ADDRESS",
+        ),
+        (
+            EmailSettings(backend=EmailBackend.CONSOLE, smtp_host="mail.example.com"),
+            "EMAIL__BACKEND=console only logs",
+        ),
+        (
+            EmailSettings(backend=EmailBackend.SMTP, smtp_host="mail.example.com"),
+            "EMAIL__BACKEND=smtp needs EMAIL__FROM_ADDRESS",
+        ),
+        (
+            EmailSettings(from_address="noreply@example.com"),
+            r"EMAIL__BACKEND=smtp \(production's default\) needs EMAIL__SMTP_HOST \[",
+        ),
+    ],
+    ids=["unset", "console", "no-sender", "no-host"],
+)
+def test_production_refuses_to_start_without_a_mail_server(
+    email: EmailSettings, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(
+            _env_file=None,
+            app=production_app(),
+            auth=AuthSettings(secret_key=STRONG_SECRET),
+            email=email,
+        )
+
+
+def test_production_refuses_to_start_without_a_frontend_url() -> None:
+    with pytest.raises(ValidationError, match="APP__FRONTEND_URL must be set in production"):
+        Settings(
+            _env_file=None,
+            app=AppSettings(environment=Environment.PRODUCTION),
+            auth=AuthSettings(secret_key=STRONG_SECRET),
+            email=PRODUCTION_EMAIL,
+        )
+
+
+def test_production_refuses_smtp_credentials_in_the_clear() -> None:
+    email = EmailSettings(
+        backend=EmailBackend.SMTP,
+        smtp_host="mail.example.com",
+        smtp_tls=SmtpTLS.NONE,
+        smtp_username="app",
+        smtp_password=SecretStr("p"),
+        from_address="noreply@example.com",
+    )
+
+    with pytest.raises(ValidationError, match="EMAIL__SMTP_TLS=none"):
+        Settings(
+            _env_file=None,
+            app=production_app(),
+            auth=AuthSettings(secret_key=STRONG_SECRET),
+            email=email,
+        )
+
+
+@pytest.mark.parametrize("environment", [Environment.DEVELOPMENT, Environment.TEST])
+def test_mail_is_only_logged_by_default_outside_production(environment: Environment) -> None:
+    settings = Settings(_env_file=None, app=AppSettings(environment=environment))
+
+    assert settings.email_backend is EmailBackend.CONSOLE
+
+
+def test_an_smtp_username_needs_its_password() -> None:
+    with pytest.raises(ValidationError, match="EMAIL__SMTP_USERNAME and EMAIL__SMTP_PASSWORD"):
+        Settings(_env_file=None, email=EmailSettings(smtp_username="app"))
 
 
 def test_log_format_can_be_forced() -> None:
@@ -238,8 +318,9 @@ def test_database_tls_is_verified_by_default_in_production_only(
     monkeypatch.delenv("DB__SSL", raising=False)  # the suite's own choice, see conftest.py
     settings = Settings(
         _env_file=None,
-        app=AppSettings(environment=environment),
+        app=AppSettings(environment=environment, frontend_url=FRONTEND_URL),
         auth=AuthSettings(secret_key=STRONG_SECRET),
+        email=PRODUCTION_EMAIL,
     )
 
     assert settings.database_ssl is expected

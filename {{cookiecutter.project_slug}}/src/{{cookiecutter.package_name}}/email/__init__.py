@@ -1,0 +1,1 @@
+"""Outgoing email: messages rendered from templates, sent once their change has committed."""
