@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from structlog.testing import capture_logs
+from structlog.testing import LogCapture
 from structlog.typing import EventDict
 
 from {{ cookiecutter.package_name }}.commands import alembic_config
@@ -106,12 +106,18 @@ def production_app(**values: Any) -> AppSettings:
 
 @contextmanager
 def captured_logs() -> Iterator[list[EventDict]]:
-    """Every event logged meanwhile, whatever level an earlier app configured, with its context."""
+    """Every event logged meanwhile, whatever level an earlier app configured, with its context.
+
+    Not structlog's `capture_logs`, which keeps that level's filter.
+    """
     configuration = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    capture = LogCapture()
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+    )
     try:
-        with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
-            yield logs
+        yield capture.entries
     finally:
         structlog.configure(**configuration)
 
