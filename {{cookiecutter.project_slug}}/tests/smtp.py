@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from {{ cookiecutter.package_name }}.core.config import EmailBackend, EmailSettings, SmtpTLS
+from tests.conftest import free_port
 
 SENDER = "Shop <noreply@example.com>"
 USERNAME = "mailer"
@@ -74,12 +74,6 @@ def email_settings(port: int, **values: object) -> EmailSettings:
             **values,
         }
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

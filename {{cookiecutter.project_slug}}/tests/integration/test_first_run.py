@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import stat
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import uvicorn
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.core.config import PLACEHOLDER_SECRET, get_settings
-from tests.conftest import PRODUCTION_ENV
+from tests.conftest import PRODUCTION_ENV, free_port
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 ENV_EXAMPLE = Path(__file__).parents[2] / ".env.example"
@@ -48,13 +47,6 @@ UNREACHABLE_DATABASES = {
     "server-not-listening": ("mysql+asyncmy://app:s3cret@127.0.0.1:{port}/app", SERVER_ADVICE),
 {%- endif %}
 }
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _run_cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -128,7 +120,7 @@ def _imported_packages(importtime_output: str) -> set[str]:
 def test_an_unreachable_database_is_one_line_naming_the_url(
     tmp_path: Path, command: str, url_template: str, advice: str
 ) -> None:
-    url = url_template.format(tmp=tmp_path, port=_closed_port())
+    url = url_template.format(tmp=tmp_path, port=free_port())
 
     result = _run_cli(tmp_path, "-m", PACKAGE, command, DATABASE_URL=url)
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PRODUCTION_ENV, {% if cookiecutter.use_redis == "yes" %}TEST_REDIS_URL, {% endif %}TEST_SECRET_KEY
+from tests.conftest import PRODUCTION_ENV, {% if cookiecutter.use_redis == "yes" %}TEST_REDIS_URL, {% endif %}TEST_SECRET_KEY, free_port
 
 STARTUP_TIMEOUT_SECONDS = 60
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -32,13 +32,6 @@ SERVICE_ENV: dict[str, str] = {}
 {%- endif %}
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _server_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -63,7 +56,7 @@ def _server_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 def _serve(
     tmp_path: Path, env: dict[str, str], *options: str
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(  # noqa: S603 - the project's own CLI
         [sys.executable, "-m", PACKAGE, "serve", "--port", str(port), *options],
         cwd=tmp_path,

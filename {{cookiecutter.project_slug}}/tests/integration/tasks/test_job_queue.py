@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.core.job_queue import (
     create_broker,
 )
 from {{ cookiecutter.package_name }}.tasks.jobs import PURGE_REFRESH_TOKENS
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 
 SOCKET_TIMEOUT_SECONDS = 0.5
 # Only a guard against hanging: the timeouts themselves are read off the pools below.
@@ -36,9 +36,7 @@ def silent_redis_url() -> Iterator[str]:
 
 @pytest.fixture
 def unreachable_redis_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+    return f"redis://127.0.0.1:{free_port()}/0"
 
 
 def _settings(database_url: str, redis_url: str) -> Settings:

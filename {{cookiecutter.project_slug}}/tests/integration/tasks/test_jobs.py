@@ -31,8 +31,8 @@ from {{ cookiecutter.package_name }}.tasks.dependencies import (
 from {{ cookiecutter.package_name }}.tasks.router import JOB_KEY_PREFIX
 from {{ cookiecutter.package_name }}.tasks.worker import create_worker_broker
 from {{ cookiecutter.package_name }}.users.models import User
-from tests.conftest import captured_logs, make_settings, on_connection
-from tests.smtp import email_settings, free_port, smtp_server
+from tests.conftest import captured_logs, free_port, make_settings, on_connection
+from tests.smtp import email_settings, smtp_server
 
 
 async def run_next_job(settings: Settings, connection: AsyncConnection) -> None:
