@@ -94,6 +94,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
             registration="10000/minute",
             refresh="10000/minute",
             account="10000/minute",
+            email="10000/minute",
+            email_per_account="10000/minute",
         ),
     }
     values.update(overrides)

@@ -10,6 +10,8 @@ import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from {{ cookiecutter.package_name }}.accounts.router import me_router as accounts_me_router
+from {{ cookiecutter.package_name }}.accounts.router import router as accounts_router
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
 from {{ cookiecutter.package_name }}.core.config import Settings, get_settings
 from {{ cookiecutter.package_name }}.core.db import DatabaseUnavailableError
@@ -37,6 +39,8 @@ from {{ cookiecutter.package_name }}.core.tracing import setup as setup_tracing
 from {{ cookiecutter.package_name }}.health.router import metrics_router
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.items.router import router as items_router
+from {{ cookiecutter.package_name }}.mfa.router import me_router as mfa_me_router
+from {{ cookiecutter.package_name }}.mfa.router import router as mfa_router
 {%- if cookiecutter.task_queue == "taskiq" %}
 from {{ cookiecutter.package_name }}.tasks.router import router as tasks_router
 from {{ cookiecutter.package_name }}.tasks.router import setup as setup_tasks
@@ -47,7 +51,11 @@ from {{ cookiecutter.package_name }}.users.router import router as users_router
 API_PREFIX = "/api/v1"
 API_ROUTERS = (
     auth_router,
+    accounts_router,
+    mfa_router,
     users_router,
+    accounts_me_router,
+    mfa_me_router,
     users_admin_router,
     items_router,
 {%- if cookiecutter.task_queue == "taskiq" %}

@@ -23,6 +23,7 @@ class UserFactory(SQLAlchemyFactory[User]):
     role = Role.USER
     is_active = True
     tokens_valid_after = None
+    email_verified_at = None
     created_at = Use(utcnow)
     updated_at = Use(utcnow)
 

@@ -59,6 +59,12 @@ class SmtpTLS(StrEnum):
     TLS = "tls"  # TLS from the first byte (implicit TLS, port 465)
 
 
+class EmailVerification(StrEnum):
+    OFF = "off"  # no verification emails; VerifiedUserDep lets every user through
+    OPTIONAL = "optional"  # sent on registration; routes opt in with VerifiedUserDep
+    REQUIRED = "required"  # no sign-in before the address is verified
+
+
 class AppSettings(BaseModel):
     name: str = "{{ cookiecutter.project_name }}"
     environment: Environment = Environment.DEVELOPMENT
@@ -129,6 +135,9 @@ class AuthSettings(BaseModel):
     # OWASP minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
     argon2_memory_kib: int = Field(default=19_456, ge=8_192)
     argon2_time_cost: int = Field(default=2, ge=1)
+    email_verification: EmailVerification = EmailVerification.OPTIONAL
+    # How long a password-reset link works; it also dies once used or the password changes.
+    password_reset_ttl_minutes: int = Field(default=30, ge=5, le=24 * 60)
 
 
 class EmailSettings(BaseModel):
@@ -172,8 +181,20 @@ class RateLimitSettings(BaseModel):
     account: str = "5/minute"
     # Password checks per account from all the addresses that never signed in to it.
     account_ceiling: str = "100/hour"
+    # Requests that send an email, per client address and per destination account.
+    email: str = "20/hour"
+    email_per_account: str = "5/hour"
 
-    @field_validator("default", "login", "registration", "refresh", "account", "account_ceiling")
+    @field_validator(
+        "default",
+        "login",
+        "registration",
+        "refresh",
+        "account",
+        "account_ceiling",
+        "email",
+        "email_per_account",
+    )
     @classmethod
     def _check_notation(cls, value: str) -> str:
         try:

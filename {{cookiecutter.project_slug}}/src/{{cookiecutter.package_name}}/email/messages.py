@@ -78,10 +78,36 @@ def action_link(settings: Settings, action: Action, token: str) -> str:
 
 
 def verify_email(settings: Settings, *, to: str, token: str, ttl_minutes: int) -> Email:
+    return _with_link("verify_email", settings, Action.VERIFY_EMAIL, to, token, ttl_minutes)
+
+
+def reset_password(settings: Settings, *, to: str, token: str, ttl_minutes: int) -> Email:
+    return _with_link("reset_password", settings, Action.RESET_PASSWORD, to, token, ttl_minutes)
+
+
+def confirm_email_change(settings: Settings, *, to: str, token: str, ttl_minutes: int) -> Email:
+    return _with_link(
+        "confirm_email_change", settings, Action.CONFIRM_EMAIL_CHANGE, to, token, ttl_minutes
+    )
+
+
+def email_change_requested(settings: Settings, *, to: str, new_email: str) -> Email:
+    """The notice to the old address: the change happens only once the new one confirms."""
+    return render("email_change_requested", to=to, service=settings.app.name, new_email=new_email)
+
+
+def registration_attempt(settings: Settings, *, to: str) -> Email:
+    """What the owner of a registered address gets when someone signs up with it again."""
+    return render("registration_attempt", to=to, service=settings.app.name)
+
+
+def _with_link(
+    template: str, settings: Settings, action: Action, to: str, token: str, ttl_minutes: int
+) -> Email:
     return render(
-        "verify_email",
+        template,
         to=to,
         service=settings.app.name,
-        link=action_link(settings, Action.VERIFY_EMAIL, token),
+        link=action_link(settings, action, token),
         ttl_minutes=ttl_minutes,
     )

@@ -58,3 +58,9 @@ class User(TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Tokens issued at or before this time are refused: set when the password changes.
     tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the owner followed a verification link sent to `email`; reset by an email change.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None

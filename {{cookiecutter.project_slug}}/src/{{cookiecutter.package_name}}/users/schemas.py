@@ -102,5 +102,6 @@ class UserRead(BaseModel):
     full_name: str | None
     role: Role
     is_active: bool
+    email_verified: bool
     created_at: datetime
     updated_at: datetime

@@ -40,7 +40,8 @@ async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
 
 async def list_users(session: AsyncSession, *, params: PageParams) -> Page[UserRead]:
     """Every account, oldest first."""
-    query = select(User.__table__).order_by(User.created_at, User.id)
+    verified = User.email_verified_at.is_not(None).label("email_verified")
+    query = select(User.__table__, verified).order_by(User.created_at, User.id)
     return await paginate(session, query, params, Page[UserRead])
 
 

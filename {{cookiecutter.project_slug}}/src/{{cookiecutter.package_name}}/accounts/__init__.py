@@ -1,0 +1,1 @@
+"""The account lifecycle over email: verification, password reset and email change."""

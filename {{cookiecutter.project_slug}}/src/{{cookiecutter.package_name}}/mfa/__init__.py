@@ -1,0 +1,1 @@
+"""Two-factor login: TOTP authenticators (RFC 6238) and recovery codes."""
