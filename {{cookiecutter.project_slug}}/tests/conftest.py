@@ -34,6 +34,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from structlog.testing import LogCapture
+{%- if cookiecutter.task_queue == "taskiq" %}
+from taskiq.receiver import Receiver
+{%- endif %}
 from structlog.typing import EventDict
 
 from {{ cookiecutter.package_name }}.commands import alembic_config
@@ -50,6 +53,13 @@ from {{ cookiecutter.package_name }}.core.db import ReadSession, create_engine
 from {{ cookiecutter.package_name }}.core.resources import Resources, bind_resources, resources_of
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher, TokenType, create_token
 from {{ cookiecutter.package_name }}.main import create_app
+{%- if cookiecutter.task_queue == "taskiq" %}
+from {{ cookiecutter.package_name }}.tasks.dependencies import (
+    bind_worker_resources,
+    get_worker_resources,
+)
+from {{ cookiecutter.package_name }}.tasks.worker import create_worker_broker
+{%- endif %}
 from {{ cookiecutter.package_name }}.users.models import Role, User
 from tests.factories.users import DEFAULT_PASSWORD, create_user
 
@@ -236,6 +246,32 @@ def on_connection(resources: Resources, connection: AsyncConnection) -> Resource
             expire_on_commit=False,
         ),
     )
+
+{%- if cookiecutter.task_queue == "taskiq" %}
+
+
+async def run_next_job(
+    settings: Settings, connection: AsyncConnection, *, timeout_seconds: float = 10.0
+) -> None:
+    """Do what `{{ cookiecutter.package_name }} worker` does, for one queued job, in-process.
+
+    The worker's sessions join the test's transaction, as the app's do. Fails when no job
+    arrives within `timeout_seconds`.
+    """
+    broker = create_worker_broker(settings)
+    broker.is_worker_process = True
+    await broker.startup()
+    try:
+        joined = on_connection(get_worker_resources(broker.state), connection)
+        bind_worker_resources(broker.state, joined)
+        receiver = Receiver(broker, run_startup=False)
+        async with asyncio.timeout(timeout_seconds):
+            async for message in broker.listen():
+                await receiver.callback(message, raise_err=True)
+                break
+    finally:
+        await broker.shutdown()
+{%- endif %}
 
 
 @asynccontextmanager

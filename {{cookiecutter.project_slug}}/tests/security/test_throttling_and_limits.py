@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import httpx
+import pyotp
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +22,7 @@ from {{ cookiecutter.package_name }}.core.resources import bind_resources, resou
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.users.models import User
-from tests.conftest import make_settings, serving
+from tests.conftest import access_token_for, make_settings, serving
 from tests.factories.users import DEFAULT_PASSWORD
 
 GENEROUS = "1000/minute"
@@ -316,3 +317,50 @@ async def test_long_unicode_password_round_trips(client: httpx.AsyncClient, app:
     assert registered.status_code == 201, registered.text
     assert truncated.status_code == 401, truncated.text
     assert full.status_code == 200, full.text
+
+
+async def test_mfa_codes_count_against_the_account_like_passwords(
+    database_url: str, connection: AsyncConnection, user: User
+) -> None:
+    app = _limited_app(database_url, account="6/hour")
+    async with _client(app, connection) as client:
+        token = access_token_for(resources_of(app).settings, user)
+        headers = {"Authorization": f"Bearer {token}"}
+        setup = await client.post(  # password check 1
+            app.url_path_for("begin_totp_setup"),
+            json={"current_password": DEFAULT_PASSWORD},
+            headers=headers,
+        )
+        totp = pyotp.TOTP(setup.json()["secret"])
+        await client.post(  # code check 2
+            app.url_path_for("confirm_totp_setup"), json={"code": totp.now()}, headers=headers
+        )
+        login = await client.post(  # password check 3
+            app.url_path_for("login"), data={"username": user.email, "password": DEFAULT_PASSWORD}
+        )
+        mfa = {"mfa_token": login.json()["mfa_token"], "code": "000000"}
+        wrong = [
+            (await client.post(app.url_path_for("login_mfa"), json=mfa)).status_code
+            for _ in range(4)
+        ]
+
+    assert wrong == [401, 401, 401, 429]
+
+
+async def test_mail_requests_are_limited_per_account_and_per_address(
+    database_url: str, connection: AsyncConnection
+) -> None:
+    app = _limited_app(database_url, email="4/hour", email_per_account="2/hour")
+    async with _client(app, connection) as client:
+        statuses = [
+            (
+                await client.post(app.url_path_for("request_password_reset"), json={"email": email})
+            ).status_code
+            for email in ("a@example.com", "A@example.com", "a@example.com", "b@example.com")
+        ]
+        past_the_address_limit = await client.post(
+            app.url_path_for("request_password_reset"), json={"email": "c@example.com"}
+        )
+
+    assert statuses == [202, 202, 429, 202]
+    assert past_the_address_limit.status_code == 429

@@ -77,7 +77,7 @@ async def find(
     row = result.one_or_none()
     if row is None:
         return None
-    record, user = row.tuple()
+    record, user = row
     dead = (
         record.used_at is not None
         or record.expires_at <= utcnow()

@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from taskiq import TaskiqResult
-from taskiq.receiver import Receiver
 
 from {{ cookiecutter.package_name }}.auth.store import DatabaseRefreshTokenStore
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -24,34 +23,10 @@ from {{ cookiecutter.package_name }}.core.job_queue import RESULT_KEY_PREFIX
 from {{ cookiecutter.package_name }}.core.logging import REQUEST_ID_KEY
 from {{ cookiecutter.package_name }}.core.resources import open_resources, resources_of
 from {{ cookiecutter.package_name }}.email.messages import verify_email
-from {{ cookiecutter.package_name }}.tasks.dependencies import (
-    bind_worker_resources,
-    get_worker_resources,
-)
 from {{ cookiecutter.package_name }}.tasks.router import JOB_KEY_PREFIX
-from {{ cookiecutter.package_name }}.tasks.worker import create_worker_broker
 from {{ cookiecutter.package_name }}.users.models import User
-from tests.conftest import captured_logs, free_port, make_settings, on_connection
+from tests.conftest import captured_logs, free_port, make_settings, run_next_job
 from tests.smtp import email_settings, smtp_server
-
-
-async def run_next_job(settings: Settings, connection: AsyncConnection) -> None:
-    """Do what `{{ cookiecutter.package_name }} worker` does, for one queued job, in-process.
-
-    The worker's sessions join the test's transaction, as the app's do.
-    """
-    broker = create_worker_broker(settings)
-    broker.is_worker_process = True
-    await broker.startup()
-    try:
-        joined = on_connection(get_worker_resources(broker.state), connection)
-        bind_worker_resources(broker.state, joined)
-        receiver = Receiver(broker, run_startup=False)
-        async for message in broker.listen():
-            await receiver.callback(message, raise_err=True)
-            break
-    finally:
-        await broker.shutdown()
 
 
 async def test_a_purge_job_runs_in_a_worker_and_reports_its_outcome(
