@@ -11,12 +11,14 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from {{ cookiecutter.package_name }}.accounts import service as accounts_service
+from {{ cookiecutter.package_name }}.accounts.dependencies import VerifiedUserDep
 from {{ cookiecutter.package_name }}.accounts.models import AccountToken
 from {{ cookiecutter.package_name }}.core.config import EmailVerification, Settings
 from {{ cookiecutter.package_name }}.core.db import commit, utcnow
 from {{ cookiecutter.package_name }}.core.resources import resources_of
 from {{ cookiecutter.package_name }}.users.models import User
 from tests.accounts import Service, link_token, mail_service
+from tests.conftest import access_token_for, captured_logs
 from tests.factories.users import DEFAULT_PASSWORD, create_user
 
 NEW_PASSWORD = "a brand new passphrase 42"
@@ -342,3 +344,64 @@ async def test_nothing_is_mailed_when_the_change_rolls_back(
 
     assert len(service.mailbox.messages) == 1
     link_token(message, "reset-password")
+
+
+@pytest.mark.parametrize(
+    ("verification", "unverified_status"),
+    [(EmailVerification.OPTIONAL, 403), (EmailVerification.OFF, 200)],
+)
+async def test_verified_user_dep_guards_routes_unless_verification_is_off(
+    settings: Settings,
+    connection: AsyncConnection,
+    session: AsyncSession,
+    password_hash: str,
+    verification: EmailVerification,
+    unverified_status: int,
+) -> None:
+    async def verified_only(user: VerifiedUserDep) -> dict[str, str]:
+        return {"email": user.email}
+
+    verified = await create_user(session, hashed_password=password_hash, email_verified_at=utcnow())
+    unverified = await create_user(session, hashed_password=password_hash)
+    async with mail_service(
+        settings.database_url, connection, verification=verification
+    ) as service:
+        service.app.add_api_route("/verified-only", verified_only)
+        answers = [
+            await service.client.get(
+                "/verified-only",
+                headers=service.as_user(access_token_for(service.settings, account)),
+            )
+            for account in (verified, unverified)
+        ]
+
+    assert answers[0].status_code == 200
+    assert answers[1].status_code == unverified_status
+    if unverified_status == 403:
+        assert answers[1].json()["code"] == "email_not_verified"
+
+
+async def test_with_verification_off_registration_mails_nothing(
+    settings: Settings, connection: AsyncConnection
+) -> None:
+    async with mail_service(
+        settings.database_url, connection, verification=EmailVerification.OFF
+    ) as service:
+        registered = await _register(service, "ada@example.com")
+        await asyncio.sleep(0.2)
+
+    assert registered == 201
+    assert service.mailbox.messages == []
+
+
+async def test_no_token_reaches_the_logs(service: Service, user: User) -> None:
+    with captured_logs() as logs:
+        await service.client.post(service.url("request_password_reset"), json={"email": user.email})
+        [message] = await service.mail(1)
+        token = link_token(message, "reset-password")
+        await service.client.post(
+            service.url("reset_password"), json={"token": token, "password": NEW_PASSWORD}
+        )
+
+    assert logs
+    assert token not in repr(logs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,7 +13,11 @@ from {{ cookiecutter.package_name }}.email.messages import (
     Action,
     Email,
     action_link,
+    confirm_email_change,
+    email_change_requested,
+    registration_attempt,
     render,
+    reset_password,
     verify_email,
 )
 
@@ -50,6 +55,39 @@ def test_the_verification_message_carries_the_link_in_both_parts() -> None:
     # In HTML, the link's & is escaped as an attribute must be.
     assert link.replace("&", "&amp;") in email.html
     assert "30 minutes" in email.text
+
+
+@pytest.mark.parametrize(
+    ("build", "action"),
+    [
+        (verify_email, Action.VERIFY_EMAIL),
+        (reset_password, Action.RESET_PASSWORD),
+        (confirm_email_change, Action.CONFIRM_EMAIL_CHANGE),
+    ],
+)
+def test_every_link_message_opens_its_own_page(build: Any, action: Action) -> None:
+    settings = _settings("https://app.example.com")
+
+    email = build(settings, to="ada@example.com", token=TOKEN, ttl_minutes=45)
+
+    link = action_link(settings, action, TOKEN)
+    assert link in email.text
+    assert link.replace("&", "&amp;") in email.html
+    assert "45 minutes" in email.text
+    assert "Shop" in email.subject
+
+
+def test_notices_carry_no_link() -> None:
+    settings = _settings("https://app.example.com")
+
+    notices = [
+        email_change_requested(settings, to="ada@example.com", new_email="new@example.com"),
+        registration_attempt(settings, to="ada@example.com"),
+    ]
+
+    for email in notices:
+        assert "https://app.example.com" not in email.text + email.html
+    assert "new@example.com" in notices[0].text
 
 
 def test_only_the_html_part_is_escaped() -> None:
