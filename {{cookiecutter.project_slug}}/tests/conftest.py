@@ -34,10 +34,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from structlog.testing import LogCapture
+from structlog.typing import EventDict
 {%- if cookiecutter.task_queue == "taskiq" %}
 from taskiq.receiver import Receiver
 {%- endif %}
-from structlog.typing import EventDict
 
 from {{ cookiecutter.package_name }}.commands import alembic_config
 from {{ cookiecutter.package_name }}.core.config import (
