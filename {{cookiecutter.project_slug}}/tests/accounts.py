@@ -21,10 +21,15 @@ from {{ cookiecutter.package_name }}.core.config import (
     Settings,
 )
 from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import FRONTEND_URL, client_for, make_settings, serving
+from tests.conftest import (
+    FRONTEND_URL,
+    client_for,
+    make_settings,
 {%- if cookiecutter.task_queue == "taskiq" %}
-from tests.conftest import run_next_job
+    run_next_job,
 {%- endif %}
+    serving,
+)
 from tests.factories.users import DEFAULT_PASSWORD
 from tests.smtp import Mailbox, email_settings, smtp_server
 

@@ -57,7 +57,8 @@ async def register(
     the address; `off` sends no link.
     """
     await limiter.hit("account", "register", data.email)
-    await limiter.hit("email_per_account", data.email)
+    if settings.auth.email_verification is not EmailVerification.OFF:
+        await limiter.hit("email_per_account", data.email)
     user = await accounts_service.register(session, hasher, mailer, settings, data=data)
     if user is None:
         return JSONResponse(CHECK_INBOX.model_dump(), status_code=status.HTTP_202_ACCEPTED)
