@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from {{ cookiecutter.package_name }}.core.errors import AppError, ConflictError, PermissionDeniedError
+from {{ cookiecutter.package_name }}.core.errors import (
+    AppError,
+    ConflictError,
+    PermissionDeniedError,
+)
 
 
 class InvalidAccountTokenError(AppError):

@@ -42,17 +42,11 @@ VERIFY_EMAIL_TTL = timedelta(hours=24)
 EMAIL_CHANGE_TTL = timedelta(hours=1)
 
 
-def _minutes(ttl: timedelta) -> int:
-    return int(ttl.total_seconds() // 60)
-
-
 async def send_verification(
     session: AsyncSession, mailer: Mailer, settings: Settings, user: User
 ) -> None:
     token = await tokens.issue(session, user, TokenPurpose.VERIFY_EMAIL, ttl=VERIFY_EMAIL_TTL)
-    email = messages.verify_email(
-        settings, to=user.email, token=token, ttl_minutes=_minutes(VERIFY_EMAIL_TTL)
-    )
+    email = messages.verify_email(settings, to=user.email, token=token, valid_for=VERIFY_EMAIL_TTL)
     mailer.send_after_commit(session, email)
 
 
@@ -134,9 +128,7 @@ async def request_password_reset(
         return
     ttl = timedelta(minutes=settings.auth.password_reset_ttl_minutes)
     token = await tokens.issue(session, user, TokenPurpose.RESET_PASSWORD, ttl=ttl)
-    message = messages.reset_password(
-        settings, to=user.email, token=token, ttl_minutes=_minutes(ttl)
-    )
+    message = messages.reset_password(settings, to=user.email, token=token, valid_for=ttl)
     mailer.send_after_commit(session, message)
 
 
@@ -206,7 +198,7 @@ async def request_email_change(
             session, user, TokenPurpose.CHANGE_EMAIL, ttl=EMAIL_CHANGE_TTL, email=new_email
         )
         confirmation = messages.confirm_email_change(
-            settings, to=new_email, token=token, ttl_minutes=_minutes(EMAIL_CHANGE_TTL)
+            settings, to=new_email, token=token, valid_for=EMAIL_CHANGE_TTL
         )
         mailer.send_after_commit(session, confirmation)
     notice = messages.email_change_requested(settings, to=user.email, new_email=new_email)

@@ -7,6 +7,7 @@ Only the HTML part is autoescaped; an undefined variable is an error, never an e
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -77,17 +78,17 @@ def action_link(settings: Settings, action: Action, token: str) -> str:
     return f"{settings.app.link_base}/{action.value}?{urlencode({'token': token})}"
 
 
-def verify_email(settings: Settings, *, to: str, token: str, ttl_minutes: int) -> Email:
-    return _with_link("verify_email", settings, Action.VERIFY_EMAIL, to, token, ttl_minutes)
+def verify_email(settings: Settings, *, to: str, token: str, valid_for: timedelta) -> Email:
+    return _with_link("verify_email", settings, Action.VERIFY_EMAIL, to, token, valid_for)
 
 
-def reset_password(settings: Settings, *, to: str, token: str, ttl_minutes: int) -> Email:
-    return _with_link("reset_password", settings, Action.RESET_PASSWORD, to, token, ttl_minutes)
+def reset_password(settings: Settings, *, to: str, token: str, valid_for: timedelta) -> Email:
+    return _with_link("reset_password", settings, Action.RESET_PASSWORD, to, token, valid_for)
 
 
-def confirm_email_change(settings: Settings, *, to: str, token: str, ttl_minutes: int) -> Email:
+def confirm_email_change(settings: Settings, *, to: str, token: str, valid_for: timedelta) -> Email:
     return _with_link(
-        "confirm_email_change", settings, Action.CONFIRM_EMAIL_CHANGE, to, token, ttl_minutes
+        "confirm_email_change", settings, Action.CONFIRM_EMAIL_CHANGE, to, token, valid_for
     )
 
 
@@ -101,13 +102,20 @@ def registration_attempt(settings: Settings, *, to: str) -> Email:
     return render("registration_attempt", to=to, service=settings.app.name)
 
 
+def duration(span: timedelta) -> str:
+    """`span` as a reader would say it: "30 minutes", "1 hour", "24 hours"."""
+    minutes = int(span.total_seconds() // 60)
+    count, unit = (minutes // 60, "hour") if minutes and minutes % 60 == 0 else (minutes, "minute")
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
 def _with_link(
-    template: str, settings: Settings, action: Action, to: str, token: str, ttl_minutes: int
+    template: str, settings: Settings, action: Action, to: str, token: str, valid_for: timedelta
 ) -> Email:
     return render(
         template,
         to=to,
         service=settings.app.name,
         link=action_link(settings, action, token),
-        ttl_minutes=ttl_minutes,
+        valid_for=duration(valid_for),
     )

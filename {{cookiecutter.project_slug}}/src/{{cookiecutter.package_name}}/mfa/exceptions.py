@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from {{ cookiecutter.package_name }}.core.errors import AppError, AuthenticationError, ConflictError, FieldError
+from {{ cookiecutter.package_name }}.core.errors import (
+    AppError,
+    AuthenticationError,
+    ConflictError,
+    FieldError,
+)
 
 
 class InvalidMfaCodeError(AppError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def _mailer(settings: Settings, max_attempts: int = 3) -> Mailer:
 
 
 def _verification(settings: Settings) -> Email:
-    return verify_email(settings, to="ada@example.com", token=TOKEN, ttl_minutes=30)
+    return verify_email(
+        settings, to="ada@example.com", token=TOKEN, valid_for=timedelta(minutes=30)
+    )
 
 
 @pytest.fixture(autouse=True)

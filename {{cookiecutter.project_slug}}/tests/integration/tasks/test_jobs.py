@@ -59,7 +59,9 @@ async def test_the_worker_sends_the_mail_the_api_queued_after_its_commit(
 ) -> None:
     with smtp_server() as (mailbox, port):
         mail_settings = make_settings(settings.database_url, email=email_settings(port))
-        email = verify_email(mail_settings, to="ada@example.com", token="t0ken", ttl_minutes=5)
+        email = verify_email(
+            mail_settings, to="ada@example.com", token="t0ken", valid_for=timedelta(minutes=5)
+        )
         async with open_resources(mail_settings) as resources:
             async with AsyncSession(
                 bind=connection, join_transaction_mode="create_savepoint"
@@ -88,7 +90,9 @@ async def test_the_api_sends_the_mail_itself_when_the_queue_is_down(
             redis_url=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
             email=email_settings(port),
         )
-        email = verify_email(mail_settings, to="ada@example.com", token="t0ken", ttl_minutes=5)
+        email = verify_email(
+            mail_settings, to="ada@example.com", token="t0ken", valid_for=timedelta(minutes=5)
+        )
         async with open_resources(mail_settings) as resources:
             async with AsyncSession(
                 bind=connection, join_transaction_mode="create_savepoint"

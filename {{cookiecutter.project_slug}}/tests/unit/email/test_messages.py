@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +15,7 @@ from {{ cookiecutter.package_name }}.email.messages import (
     Email,
     action_link,
     confirm_email_change,
+    duration,
     email_change_requested,
     registration_attempt,
     render,
@@ -47,7 +49,9 @@ def test_links_point_at_the_development_server_without_a_frontend_url() -> None:
 def test_the_verification_message_carries_the_link_in_both_parts() -> None:
     settings = _settings("https://app.example.com")
 
-    email = verify_email(settings, to="ada@example.com", token=TOKEN, ttl_minutes=30)
+    email = verify_email(
+        settings, to="ada@example.com", token=TOKEN, valid_for=timedelta(minutes=30)
+    )
 
     link = action_link(settings, Action.VERIFY_EMAIL, TOKEN)
     assert email.subject == "Confirm your email address for Shop"
@@ -68,13 +72,27 @@ def test_the_verification_message_carries_the_link_in_both_parts() -> None:
 def test_every_link_message_opens_its_own_page(build: Any, action: Action) -> None:
     settings = _settings("https://app.example.com")
 
-    email = build(settings, to="ada@example.com", token=TOKEN, ttl_minutes=45)
+    email = build(settings, to="ada@example.com", token=TOKEN, valid_for=timedelta(minutes=45))
 
     link = action_link(settings, action, TOKEN)
     assert link in email.text
     assert link.replace("&", "&amp;") in email.html
     assert "45 minutes" in email.text
     assert "Shop" in email.subject
+
+
+@pytest.mark.parametrize(
+    ("span", "said"),
+    [
+        (timedelta(minutes=1), "1 minute"),
+        (timedelta(minutes=30), "30 minutes"),
+        (timedelta(hours=1), "1 hour"),
+        (timedelta(hours=24), "24 hours"),
+        (timedelta(minutes=90), "90 minutes"),
+    ],
+)
+def test_durations_read_as_a_person_says_them(span: timedelta, said: str) -> None:
+    assert duration(span) == said
 
 
 def test_notices_carry_no_link() -> None:
@@ -92,7 +110,10 @@ def test_notices_carry_no_link() -> None:
 
 def test_only_the_html_part_is_escaped() -> None:
     email = verify_email(
-        _settings(name="<b>Shop</b> & Co"), to="a@example.com", token="t", ttl_minutes=5
+        _settings(name="<b>Shop</b> & Co"),
+        to="a@example.com",
+        token="t",
+        valid_for=timedelta(minutes=5),
     )
 
     assert "&lt;b&gt;Shop&lt;/b&gt; &amp; Co" in email.html
@@ -103,7 +124,7 @@ def test_only_the_html_part_is_escaped() -> None:
 def test_a_subject_is_one_line_whatever_its_values() -> None:
     settings = _settings(name="Shop\r\nBcc: victim@example.com")
 
-    email = verify_email(settings, to="a@example.com", token="t", ttl_minutes=5)
+    email = verify_email(settings, to="a@example.com", token="t", valid_for=timedelta(minutes=5))
 
     assert "\n" not in email.subject
     assert "\r" not in email.subject
@@ -111,10 +132,10 @@ def test_a_subject_is_one_line_whatever_its_values() -> None:
 
 def test_a_missing_value_is_an_error_not_an_empty_string() -> None:
     with pytest.raises(UndefinedError, match="link"):
-        render("verify_email", to="a@example.com", service="Shop", ttl_minutes=5)
+        render("verify_email", to="a@example.com", service="Shop", valid_for="5 minutes")
 
 
 def test_a_message_survives_the_trip_to_the_worker() -> None:
-    email = verify_email(_settings(), to="a@example.com", token="t", ttl_minutes=5)
+    email = verify_email(_settings(), to="a@example.com", token="t", valid_for=timedelta(minutes=5))
 
     assert Email.from_json(email.to_json()) == email
