@@ -965,9 +965,19 @@ async def test_list_for_buyer_returns_the_created_order(session: AsyncSession, u
 TEAM_README = "Owned by the billing team: questions go to #billing.\n"
 TEAM_ENV = "# Billing: staging values are in the team vault.\n"
 TEAM_IMPORT = "from my_service.orders.models import PurchaseOrder\n"
-TEAM_ALL = '__all__ = ["Base", "Item", "PurchaseOrder", "RefreshToken", "User"]\n'
 PRIORITY_MIGRATION = "20991231_0100_item_priority.py"
 PRIORITY_COLUMN = '    priority: Mapped[int] = mapped_column(default=0, server_default="0")\n'
+
+
+def _both_sides_models(conflicted: str) -> str:
+    """models.py as the team resolves it: every import and model of both sides, sorted."""
+    text = re.sub(r"^(<{7}|\|{7}|={7}|>{7}).*\n", "", conflicted, flags=re.M)
+    docstring = text.split("\n\n", 1)[0]
+    imports = sorted({line for line in text.splitlines() if line.startswith("from ")})
+    exported = re.findall(r"__all__ = \[(.*?)\]", text, flags=re.S)
+    names = sorted({name for block in exported for name in re.findall(r'"(\w+)"', block)})
+    listed = "".join(f'    "{name}",\n' for name in names)
+    return f"{docstring}\n\n" + "\n".join(imports) + f"\n\n__all__ = [\n{listed}]\n"
 
 
 def _priority_migration(down_revision: str) -> str:
@@ -1085,7 +1095,7 @@ def from_history(tmp_path_factory: pytest.TempPathFactory) -> HistoryUpgrade:
 
     # The team resolves the one conflict (both sides registered a model) and joins the heads.
     models = project / "src/my_service/models.py"
-    models.write_text(re.sub(r"<{7} .*?>{7} \S+\n", TEAM_ALL, models.read_text(), flags=re.S))
+    models.write_text(_both_sides_models(models.read_text()))
     workspace.git("add", "src/my_service/models.py", cwd=project)
     run(uv(), "sync", "--quiet", cwd=project)
     merge = ("alembic", "merge", "heads", "-m", "merge template migrations")
