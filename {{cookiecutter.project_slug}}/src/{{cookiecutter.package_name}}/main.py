@@ -9,6 +9,7 @@ from functools import cache
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from {{ cookiecutter.package_name }}.accounts.router import me_router as accounts_me_router
 from {{ cookiecutter.package_name }}.accounts.router import router as accounts_router
@@ -16,6 +17,7 @@ from {{ cookiecutter.package_name }}.auth.router import router as auth_router
 from {{ cookiecutter.package_name }}.core.config import Settings, get_settings
 from {{ cookiecutter.package_name }}.core.db import DatabaseUnavailableError
 from {{ cookiecutter.package_name }}.core.dependencies import rate_limit
+from {{ cookiecutter.package_name }}.core.deprecation import document_deprecations
 from {{ cookiecutter.package_name }}.core.errors import (
     install_problem_openapi,
     register_error_handlers,
@@ -49,6 +51,9 @@ from {{ cookiecutter.package_name }}.users.router import admin_router as users_a
 from {{ cookiecutter.package_name }}.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
+# The OpenAPI title: fixed, not APP__NAME, so the committed openapi.json matches every setup.
+API_TITLE = "{{ cookiecutter.project_name }}"
+API_VERSION = "0.1.0"
 API_ROUTERS = (
     auth_router,
     accounts_router,
@@ -70,6 +75,11 @@ def include_api(app: FastAPI, router: APIRouter) -> None:
     # Onto the app itself, not through an /api/v1 router: from 0.137 on, FastAPI walks
     # every level of included routers on every request.
     app.include_router(router, prefix=API_PREFIX, dependencies=[rate_limit("default")])
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route's name (`create_item`): what client generators turn into method names."""
+    return route.name
 
 
 def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -112,8 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 {%- endif %}
 
     app = FastAPI(
-        title=settings.app.name,
-        version="0.1.0",
+        title=API_TITLE,
+        version=API_VERSION,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan(settings),
         # By default not in production: a map of every route helps attackers more than users.
         openapi_url="/openapi.json" if settings.app.serves_api_docs else None,
@@ -152,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in API_ROUTERS:
         include_api(app, router)
     app.include_router(metrics_router)
+    document_deprecations(app)
     install_problem_openapi(app)
     return app
 

@@ -50,6 +50,12 @@ class HttpMetrics:
             ("method",),
             registry=self.registry,
         )
+        self.deprecated_requests = Counter(
+            "http_deprecated_requests",
+            "Requests to deprecated routes: who still calls what is going away.",
+            ("method", "route"),
+            registry=self.registry,
+        )
         self.registry.register(DatabasePoolCollector(engine))
         # Each series' handle, kept: looking one up by its labels costs more than updating it.
         self._in_progress: dict[str, Gauge] = {}
@@ -74,6 +80,9 @@ class HttpMetrics:
         requests, duration = series
         requests.inc()
         duration.observe(duration_seconds)
+
+    def deprecated_request_answered(self, method: str, route: str | None) -> None:
+        self.deprecated_requests.labels(_method_label(method), route or UNMATCHED_ROUTE).inc()
 
     def _in_progress_of(self, method: str) -> Gauge:
         gauge = self._in_progress.get(method)

@@ -12,6 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import NoMatchFound
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from {{ cookiecutter.package_name }}.core.deprecation import SCOPE_KEY as DEPRECATION_KEY
 from {{ cookiecutter.package_name }}.core.errors import internal_error_response, problem_response
 from {{ cookiecutter.package_name }}.core.logging import REQUEST_ID_KEY
 from {{ cookiecutter.package_name }}.core.resources import resources_of
@@ -73,6 +74,9 @@ class RequestContextMiddleware:
                     headers.setdefault(name, value)
                 if self.hsts and scope["scheme"] == "https":
                     headers.setdefault(*HSTS_HEADER)
+                deprecation = scope.get(DEPRECATION_KEY)
+                if deprecation is not None:
+                    headers.update(deprecation.headers)
             await send(message)
 
         try:
@@ -85,6 +89,9 @@ class RequestContextMiddleware:
         finally:
             duration = time.perf_counter() - started_at
             route_path = self._route_template(scope)
+            deprecated = DEPRECATION_KEY in scope or getattr(
+                scope.get("route"), "deprecated", False
+            )
             # Every request makes this call: skip building the line when INFO is off.
             if self.access_log.is_enabled_for(logging.INFO):
                 # user_id joins the line through the context when the request was authenticated.
@@ -94,8 +101,11 @@ class RequestContextMiddleware:
                     path=route_path or scope["path"],
                     status=status_code,
                     duration_ms=round(duration * 1000, 2),
+                    **({"deprecated": True} if deprecated else {}),
                 )
             metrics.request_finished(scope["method"], route_path, status_code, duration)
+            if deprecated:
+                metrics.deprecated_request_answered(scope["method"], route_path)
             structlog.contextvars.clear_contextvars()
 
     def _route_template(self, scope: Scope) -> str | None:

@@ -20,7 +20,12 @@ Description = Annotated[MultiLineText, Field(max_length=DESCRIPTION_MAX_LENGTH)]
 
 
 class ItemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"title": "Buy milk", "description": "Two litres, semi-skimmed."}]
+        },
+    )
 
     title: Title
     description: Description | None = None
@@ -29,7 +34,9 @@ class ItemCreate(BaseModel):
 class ItemUpdate(BaseModel):
     """Fields left out stay as they are; `description: null` clears it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"title": "Buy oat milk"}]}
+    )
 
     title: Title | None = None
     description: Description | None = None

@@ -51,7 +51,18 @@ FullName = Annotated[SingleLineText, Field(min_length=1, max_length=FULL_NAME_MA
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "password": "plum-kettle-orbit-57-lantern",
+                    "full_name": "Ada Lovelace",
+                }
+            ]
+        },
+    )
 
     email: Email
     password: Password
