@@ -171,5 +171,6 @@ def openapi(session: nox.Session) -> None:
 
     Run it after changing a route or schema; each variant's suite checks the result.
     """
+    provide_servers(session)
     _install(session, "test")
     session.run("python", "-m", "tests.openapi_document")

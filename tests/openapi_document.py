@@ -76,7 +76,7 @@ def main() -> None:
         msg = "a path served without taskiq is missing with it"
         raise SystemExit(msg)
     SPEC_TEMPLATE.write_text(render(plain, taskiq), encoding="utf-8")
-    print(f"Wrote {SPEC_TEMPLATE.relative_to(TEMPLATE_DIR)}.")  # noqa: T201 - the session's report
+    print(f"Wrote {SPEC_TEMPLATE.relative_to(TEMPLATE_DIR)}.")
 
 
 if __name__ == "__main__":

@@ -291,7 +291,7 @@ def test_github_workflow_keeps_its_expressions(tmp_root: Path) -> None:
 def test_github_workflow_lints_types_migrates_and_tests(tmp_root: Path) -> None:
     jobs = _workflow(_bake(tmp_root))["jobs"]
 
-    assert set(jobs) == {"lint", "test", "docker", "conflicts", "cruft"}
+    assert set(jobs) == {"lint", "test", "docker", "conflicts", "api-compatibility", "cruft"}
     lint = [step.get("run") for step in jobs["lint"]["steps"]]
     assert {"uv run ruff check .", "uv run ruff format --check .", "uv run mypy"} <= set(lint)
     test = " ".join(str(step.get("run")) for step in jobs["test"]["steps"])
@@ -328,7 +328,7 @@ def test_github_workflow_uses_a_postgresql_service_container(tmp_root: Path) -> 
 def test_github_workflow_builds_the_image_only_with_docker(tmp_root: Path) -> None:
     jobs = _workflow(_bake(tmp_root, docker="no"))["jobs"]
 
-    assert set(jobs) == {"lint", "test", "conflicts", "cruft"}
+    assert set(jobs) == {"lint", "test", "conflicts", "api-compatibility", "cruft"}
 
 
 @pytest.mark.parametrize(
@@ -346,7 +346,7 @@ def test_gitlab_ci_has_the_same_jobs(tmp_root: Path) -> None:
     pipeline = _yaml(_bake(tmp_root, ci="gitlab", database="postgresql") / ".gitlab-ci.yml")
 
     jobs = {name for name, job in pipeline.items() if isinstance(job, dict) and "script" in job}
-    assert jobs == {"lint", "test", "docker", "conflicts", "cruft"}
+    assert jobs == {"lint", "test", "docker", "conflicts", "api-compatibility", "cruft"}
     assert pipeline["test"]["services"][0]["name"].startswith("postgres:")
     script = " ".join(pipeline["test"]["script"])
     for command in ("uv sync --locked", "alembic upgrade head", "alembic check", "uv run pytest"):
@@ -357,6 +357,25 @@ def test_gitlab_ci_has_the_same_jobs(tmp_root: Path) -> None:
     # cruft needs git: the full image has it, the slim default does not.
     assert pipeline["cruft"]["image"] == f"ghcr.io/astral-sh/uv:{_tested_uv()}-python3.12-bookworm"
     assert f"uvx cruft@{_tested_cruft()} check --checkout main" in pipeline["cruft"]["script"][0]
+
+
+def test_both_ci_systems_check_api_compatibility_against_the_base_revision(
+    tmp_root: Path,
+) -> None:
+    github_job = _workflow(_bake(tmp_root))["jobs"]["api-compatibility"]
+    gitlab_job = _yaml(_bake(tmp_root, ci="gitlab") / ".gitlab-ci.yml")["api-compatibility"]
+
+    checkout, check = github_job["steps"]
+    assert checkout["with"]["fetch-depth"] == 0  # the base revision must be there to read
+    assert check["run"] == 'python3 scripts/check_api_compat.py --against "$BASE"'
+    base = "${{ github.event.pull_request.base.sha || github.event.before }}"
+    assert check["env"]["BASE"] == base
+    assert gitlab_job["variables"]["GIT_DEPTH"] == 0
+    assert gitlab_job["script"] == [
+        "python scripts/check_api_compat.py"
+        ' --against "${CI_MERGE_REQUEST_DIFF_BASE_SHA:-$CI_COMMIT_BEFORE_SHA}"'
+    ]
+    assert not gitlab_job["image"].endswith("-slim")  # git is needed
 
 
 def test_every_uv_a_project_runs_is_the_minor_release_the_template_tests(tmp_root: Path) -> None:
