@@ -32,6 +32,14 @@ FEATURE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
         "src/{package_name}/tasks",
         "tests/integration/tasks",
     ),
+    ("graphql", "yes"): (
+        "schema.graphql",
+        "src/{package_name}/graphql",
+        "src/{package_name}/items/graphql.py",
+        "src/{package_name}/users/graphql.py",
+        "tests/integration/graphql",
+        "tests/security/test_graphql_fuzz.py",
+    ),
     ("use_sentry", "yes"): (
         "src/{package_name}/core/sentry.py",
         "tests/integration/core/test_sentry.py",

@@ -27,6 +27,7 @@ ALL_ON = {
     "database": "postgresql",
     "use_redis": "yes",
     "task_queue": "taskiq",
+    "graphql": "yes",
     "use_sentry": "yes",
     "use_opentelemetry": "yes",
 }

@@ -24,7 +24,14 @@ from tests.conftest import TEMPLATE_DIR, bake_project, project_environ
 
 LOCK_TEMPLATE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "uv.lock"
 # The options whose answers change the generated dependencies, in the lock's conditions.
-DEPENDENCY_OPTIONS = ("database", "use_redis", "task_queue", "use_sentry", "use_opentelemetry")
+DEPENDENCY_OPTIONS = (
+    "database",
+    "use_redis",
+    "task_queue",
+    "graphql",
+    "use_sentry",
+    "use_opentelemetry",
+)
 BAKED_SLUG = "my-service"
 BLOCK_SEPARATOR = "\n\n[[package]]\n"
 ROOT = (f'name = "{BAKED_SLUG}"', 'version = "0.1.0"')

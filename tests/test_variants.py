@@ -1,8 +1,10 @@
 """Slow tier: bake each variant, install it, and run its tools and suite for real.
 
 VARIANTS is every combination of database x use_redis x task_queue the pre-gen hook
-accepts (taskiq needs Redis). PostgreSQL, MariaDB (for mysql) and Redis run as real servers,
-started by the session fixtures in conftest.py only when a selected variant needs them.
+accepts (taskiq needs Redis); graphql rides on two of them (SQLite alone, PostgreSQL with
+Redis), as it needs no server of its own. PostgreSQL, MariaDB (for mysql) and Redis run as
+real servers, started by the session fixtures in conftest.py only when a selected variant
+needs them.
 Each variant is baked and synced once (module-scoped fixture) for all four checks. One
 more test runs the SQLite all-on suite on the lowest versions pyproject.toml allows.
 """
@@ -32,11 +34,11 @@ class Baked:
 # Readable id -> answers. Ids start with the database, so each `nox -s bake-<database>`
 # session selects its variants with `-k <database>` (no id contains another's database).
 VARIANTS: dict[str, dict[str, str]] = {
-    "sqlite": {"database": "sqlite"},
+    "sqlite-graphql": {"database": "sqlite", "graphql": "yes"},
     "sqlite-redis": {"database": "sqlite", "use_redis": "yes"},
     "sqlite-redis-taskiq": {"database": "sqlite", "use_redis": "yes", "task_queue": "taskiq"},
     "postgresql": {"database": "postgresql"},
-    "postgresql-redis": {"database": "postgresql", "use_redis": "yes"},
+    "postgresql-redis-graphql": {"database": "postgresql", "use_redis": "yes", "graphql": "yes"},
     "postgresql-all-on": {
         "database": "postgresql",
         "use_redis": "yes",
@@ -113,6 +115,7 @@ LOWEST_VERSIONS_VARIANT = {
     "database": "sqlite",
     "use_redis": "yes",
     "task_queue": "taskiq",
+    "graphql": "yes",
     "use_sentry": "yes",
     "use_opentelemetry": "yes",
 }

@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument(
         "--output", "-o", default="openapi.json", help="File to write, or - for stdout."
     )
+{%- if cookiecutter.graphql == "yes" %}
+
+    graphql_schema = commands.add_parser(
+        "graphql-schema", help="Write the GraphQL schema (SDL) that schema.graphql commits."
+    )
+    graphql_schema.add_argument(
+        "--output", "-o", default="schema.graphql", help="File to write, or - for stdout."
+    )
+{%- endif %}
 {%- if cookiecutter.task_queue == "taskiq" %}
 
     worker = commands.add_parser("worker", help="Run background jobs from the queue.")

@@ -23,6 +23,9 @@ from {{ cookiecutter.package_name }}.core.config import PLACEHOLDER_SECRET, Sett
 from {{ cookiecutter.package_name }}.core.db import DatabaseUnavailableError, check_database
 from {{ cookiecutter.package_name }}.core.http_protocol import BoundedHttpToolsProtocol
 from {{ cookiecutter.package_name }}.core.resources import check_database_reachable, open_resources
+{%- if cookiecutter.graphql == "yes" %}
+from {{ cookiecutter.package_name }}.graphql.schema import SCHEMA_TYPES
+{%- endif %}
 from {{ cookiecutter.package_name }}.main import create_app
 {%- if cookiecutter.task_queue == "taskiq" %}
 from {{ cookiecutter.package_name }}.tasks.worker import run_scheduler, run_worker
@@ -237,12 +240,21 @@ async def _create_superuser(settings: Settings, data: UserCreate) -> None:
 
 
 def openapi_command(args: argparse.Namespace, settings: Settings) -> None:
-    spec = json.dumps(create_app(settings).openapi(), indent=2) + "\n"
-    if args.output == "-":
-        sys.stdout.write(spec)
+    _write(args.output, json.dumps(create_app(settings).openapi(), indent=2) + "\n")
+{%- if cookiecutter.graphql == "yes" %}
+
+
+def graphql_schema_command(args: argparse.Namespace, _settings: Settings) -> None:
+    _write(args.output, SCHEMA_TYPES.as_str() + "\n")
+{%- endif %}
+
+
+def _write(output: str, text: str) -> None:
+    if output == "-":
+        sys.stdout.write(text)
     else:
-        Path(args.output).write_text(spec, encoding="utf-8")
-        print(f"Wrote {args.output}.", file=sys.stderr)  # noqa: T201 - the CLI's own output
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"Wrote {output}.", file=sys.stderr)  # noqa: T201 - the CLI's own output
 {%- if cookiecutter.task_queue == "taskiq" %}
 
 
@@ -263,6 +275,9 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], None]] = {
     "migrate": migrate_command,
     "create-superuser": create_superuser_command,
     "openapi": openapi_command,
+{%- if cookiecutter.graphql == "yes" %}
+    "graphql-schema": graphql_schema_command,
+{%- endif %}
 {%- if cookiecutter.task_queue == "taskiq" %}
     "worker": worker_command,
     "scheduler": scheduler_command,

@@ -38,6 +38,10 @@ from {{ cookiecutter.package_name }}.core.sentry import setup as setup_sentry
 {%- if cookiecutter.use_opentelemetry == "yes" %}
 from {{ cookiecutter.package_name }}.core.tracing import setup as setup_tracing
 {%- endif %}
+{%- if cookiecutter.graphql == "yes" %}
+from {{ cookiecutter.package_name }}.graphql.router import create_router as create_graphql_router
+from {{ cookiecutter.package_name }}.graphql.router import setup as setup_graphql
+{%- endif %}
 from {{ cookiecutter.package_name }}.health.router import metrics_router
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.items.router import router as items_router
@@ -162,6 +166,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     for router in API_ROUTERS:
         include_api(app, router)
+{%- if cookiecutter.graphql == "yes" %}
+    include_api(app, create_graphql_router(settings))
+    setup_graphql(app, API_PREFIX)
+{%- endif %}
     app.include_router(metrics_router)
     document_deprecations(app)
     install_problem_openapi(app)

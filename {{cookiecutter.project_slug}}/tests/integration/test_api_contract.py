@@ -1,8 +1,9 @@
 """The API the app serves is the one committed in openapi.json, so every change to it is a diff.
 
-An intended change: refresh the file with `uv run {{ cookiecutter.package_name }} openapi`, review the diff and
-commit it. CI then runs `scripts/check_api_compat.py`, which refuses changes that would
-break existing clients (see "API versioning" in the README).
+An intended change: refresh the file with
+`uv run {{ cookiecutter.package_name }} openapi`, review the diff and commit it. CI then
+runs `scripts/check_api_compat.py`, which refuses changes that would break existing
+clients (see "API versioning" in the README).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+REFRESH = "uv run {{ cookiecutter.package_name }} openapi"
 COMMITTED_SPEC = Path(__file__).resolve().parents[2] / "openapi.json"
 
 
@@ -24,8 +26,8 @@ async def test_the_served_openapi_document_is_the_committed_one(
     committed = json.loads(COMMITTED_SPEC.read_text(encoding="utf-8"))
 
     assert served == committed, (
-        "The API changed: run `uv run {{ cookiecutter.package_name }} openapi`, review the diff of openapi.json "
-        "and commit it (scripts/check_api_compat.py then checks it breaks no client)."
+        f"The API changed: run `{REFRESH}`, review the diff of openapi.json and commit "
+        "it (scripts/check_api_compat.py then checks it breaks no client)."
     )
 
 

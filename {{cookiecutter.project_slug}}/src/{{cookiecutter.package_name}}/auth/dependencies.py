@@ -7,11 +7,13 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, Request, params
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth import service
 from {{ cookiecutter.package_name }}.auth.exceptions import InvalidTokenError
 from {{ cookiecutter.package_name }}.auth.schemas import TOKEN_MAX_LENGTH
 from {{ cookiecutter.package_name }}.auth.store import DatabaseRefreshTokenStore, RefreshTokenStore
+from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.dependencies import ReadSessionDep, SessionDep
 from {{ cookiecutter.package_name }}.core.errors import AuthenticationError, PermissionDeniedError
 from {{ cookiecutter.package_name }}.core.resources import resources_of
@@ -34,7 +36,11 @@ async def get_current_user(
     The settings are read from the app, not through SettingsDep: one dependency less to
     solve on nearly every request.
     """
-    settings = resources_of(request.app).settings
+    return await authenticate(session, resources_of(request.app).settings, token)
+
+
+async def authenticate(session: AsyncSession, settings: Settings, token: str | None) -> User:
+    """The user an access token was issued to, or AuthenticationError (also for GraphQL)."""
     if not token:
         msg = "Missing bearer token."
         raise AuthenticationError(msg)
@@ -61,8 +67,13 @@ def require_role(*roles: Role) -> params.Depends:
     """A dependency that lets only users holding one of `roles` through (403 otherwise)."""
 
     async def check_role(user: CurrentUserDep) -> User:
-        if user.role not in roles:
-            raise PermissionDeniedError
-        return user
+        return ensure_role(user, *roles)
 
     return params.Depends(check_role)
+
+
+def ensure_role(user: User, *roles: Role) -> User:
+    """`user`, if it holds one of `roles`; PermissionDeniedError otherwise."""
+    if user.role not in roles:
+        raise PermissionDeniedError
+    return user

@@ -231,6 +231,22 @@ class JobSettings(BaseModel):
     # How long a job's outcome stays readable at /api/v1/admin/jobs/{id}.
     result_ttl_seconds: int = Field(default=24 * 3600, ge=60)
 {%- endif %}
+{%- if cookiecutter.graphql == "yes" %}
+
+
+class GraphQLSettings(BaseModel):
+    """Limits on a GraphQL document, checked before anything runs; a refusal is invalid_query."""
+
+    # Nesting of selections: the example schema needs 3 (items -> items -> owner).
+    max_depth: int = Field(default=8, ge=1)
+    # Aliases per document: each one can ask for the same costly field again.
+    max_aliases: int = Field(default=15, ge=0)
+    # Tokens per document, bounding the parser's work whatever the body limit lets in.
+    max_tokens: int = Field(default=2000, ge=10)
+    introspection: bool | None = Field(
+        default=None, description="Schema introspection; by default on outside production only."
+    )
+{%- endif %}
 
 
 class LogSettings(BaseModel):
@@ -280,6 +296,9 @@ class Settings(BaseSettings):
 {%- endif %}
 {%- if cookiecutter.task_queue == "taskiq" %}
     jobs: JobSettings = Field(default_factory=JobSettings)
+{%- endif %}
+{%- if cookiecutter.graphql == "yes" %}
+    graphql: GraphQLSettings = Field(default_factory=GraphQLSettings)
 {%- endif %}
     log: LogSettings = Field(default_factory=LogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

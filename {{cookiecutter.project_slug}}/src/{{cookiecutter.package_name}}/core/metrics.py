@@ -56,6 +56,14 @@ class HttpMetrics:
             ("method", "route"),
             registry=self.registry,
         )
+{%- if cookiecutter.graphql == "yes" %}
+        self.graphql_fields = Counter(
+            "graphql_fields",
+            "GraphQL root fields answered, by `type.field` and outcome (ok or error).",
+            ("operation", "outcome"),
+            registry=self.registry,
+        )
+{%- endif %}
         self.registry.register(DatabasePoolCollector(engine))
         # Each series' handle, kept: looking one up by its labels costs more than updating it.
         self._in_progress: dict[str, Gauge] = {}
@@ -83,6 +91,12 @@ class HttpMetrics:
 
     def deprecated_request_answered(self, method: str, route: str | None) -> None:
         self.deprecated_requests.labels(_method_label(method), route or UNMATCHED_ROUTE).inc()
+
+{%- if cookiecutter.graphql == "yes" %}
+
+    def graphql_field_answered(self, operation: str, outcome: str) -> None:
+        self.graphql_fields.labels(operation, outcome).inc()
+{%- endif %}
 
     def _in_progress_of(self, method: str) -> Gauge:
         gauge = self._in_progress.get(method)

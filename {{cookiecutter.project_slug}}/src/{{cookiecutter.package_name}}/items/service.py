@@ -40,13 +40,20 @@ async def list_items(
     """
 
     async def produce() -> bytes:
-        page = await paginate(
-            session, _OWNER_ITEMS, params, Page[ItemRead], parameters={"owner_id": owner_id}
-        )
+        page = await page_of_items(session, owner_id=owner_id, params=params)
         return page.model_dump_json().encode()
 
     key = f"{params.offset}:{params.limit}"
     return await cache.get_or_set(_list_namespace(owner_id), key, produce)
+
+
+async def page_of_items(
+    session: AsyncSession, *, owner_id: uuid.UUID, params: PageParams
+) -> Page[ItemRead]:
+    """One page of the owner's items, newest first, straight from the database."""
+    return await paginate(
+        session, _OWNER_ITEMS, params, Page[ItemRead], parameters={"owner_id": owner_id}
+    )
 
 
 async def create(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+{%- if cookiecutter.graphql == "yes" %}
+from collections.abc import Collection
+{%- endif %}
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +34,14 @@ async def get(session: AsyncSession, user_id: uuid.UUID) -> User:
     if user is None:
         raise UserNotFoundError
     return user
+{%- if cookiecutter.graphql == "yes" %}
+
+
+async def get_many(session: AsyncSession, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """The users of `user_ids` that exist, by id, in one query."""
+    result = await session.execute(select(User).where(User.id.in_(set(user_ids))))
+    return {user.id: user for user in result.scalars()}
+{%- endif %}
 
 
 async def get_by_email(session: AsyncSession, *, email: str) -> User | None:

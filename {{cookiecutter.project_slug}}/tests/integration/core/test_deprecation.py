@@ -11,7 +11,11 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.deprecation import Deprecation, deprecated, document_deprecations
+from {{ cookiecutter.package_name }}.core.deprecation import (
+    Deprecation,
+    deprecated,
+    document_deprecations,
+)
 from {{ cookiecutter.package_name }}.main import create_app, include_api
 from tests.conftest import captured_logs, client_for, serving
 from tests.integration.core.test_metrics import _sample
