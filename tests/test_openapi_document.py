@@ -25,7 +25,9 @@ TASKIQ: dict[str, Any] = {
 
 def _rendered(template: str, project_name: str, task_queue: str) -> str:
     context = {"project_name": project_name, "task_queue": task_queue}
-    return jinja2.Template(template, keep_trailing_newline=True).render(cookiecutter=context)
+    jinja = jinja2.Template(template, keep_trailing_newline=True)
+    rendered: str = jinja.render(cookiecutter=context)
+    return rendered
 
 
 @pytest.mark.parametrize(("task_queue", "spec"), [("none", PLAIN), ("taskiq", TASKIQ)])
