@@ -71,6 +71,7 @@ DEPENDENCY_NAMES = frozenset(
         "structlog",
         "taskiq",
         "taskiq_redis",
+        "tenacity",
         "tests",
         "trustme",
         "uvicorn",

@@ -84,6 +84,11 @@ def project_environ(**extra: str) -> dict[str, str]:
     return {**inherited, **extra}
 
 
+# A generated project's whole suite: about 3 minutes alone, twice that beside another on two
+# cores.
+SUITE_TIMEOUT = 1200
+
+
 def run(
     *command: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:

@@ -25,7 +25,7 @@ import pexpect
 import pytest
 import yaml
 
-from tests.conftest import TEMPLATE_DIR, project_environ, run, uv
+from tests.conftest import SUITE_TIMEOUT, TEMPLATE_DIR, project_environ, run, uv
 
 CRUFT = Path(sys.executable).parent / "cruft"
 COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
@@ -354,16 +354,23 @@ def updated(tmp_path_factory: pytest.TempPathFactory) -> UpdatedProject:
 
     edits = UserEdits(
         docstring="Create an item owned by you (audited by the billing team).",
-        dependency='    "httpx>=0.28",  # added by the user\n',
+        dependency='    "humanize>=4.9",  # added by the user\n',
         setting="LOG__LEVEL=DEBUG",
     )
     router = project / "src/my_service/items/router.py"
-    _replace_once(router, _first_route_docstring(router), edits.docstring)
+    docstring = _first_route_docstring(router)
+    _replace_once(router, docstring, edits.docstring)
+    # What `my_service openapi` writes for that edit, as the project's contract test asks.
+    _replace_once(
+        project / "openapi.json",
+        f'"description": "{docstring}"',
+        f'"description": "{edits.docstring}"',
+    )
     _replace_once(
         project / "pyproject.toml", "dependencies = [\n", f"dependencies = [\n{edits.dependency}"
     )
     _replace_line(project / ".env.example", "LOG__LEVEL=", edits.setting)
-    workspace.user_commit(project, "Audit items, add httpx, debug logs")
+    workspace.user_commit(project, "Audit items, add humanize, debug logs")
 
     _append(workspace.template_file(f"{{project}}/{NEW_TEMPLATE_FILE}"), NEW_TEMPLATE_TEXT)
     _append(workspace.template_file("{project}/.gitignore"), GITIGNORE_ADDITION)
@@ -436,7 +443,8 @@ def test_check_update_finds_nothing_after_a_clean_update(updated: UpdatedProject
 
 @pytest.mark.slow
 def test_updated_project_suite_passes(updated: UpdatedProject) -> None:
-    output = run(uv(), "run", "pytest", "-p", "no:cacheprovider", cwd=updated.path).stdout
+    suite = (uv(), "run", "pytest", "-p", "no:cacheprovider")
+    output = run(*suite, cwd=updated.path, timeout=SUITE_TIMEOUT).stdout
 
     assert " passed" in output
     assert "failed" not in output
@@ -1021,7 +1029,7 @@ class HistoryUpgrade:
     check_after_merge: subprocess.CompletedProcess[str]
 
     def uv_run(self, *command: str, env: dict[str, str] | None = None) -> str:
-        return run(uv(), "run", *command, cwd=self.path, env=env).stdout
+        return run(uv(), "run", *command, cwd=self.path, env=env, timeout=SUITE_TIMEOUT).stdout
 
 
 def _team_work(workspace: Workspace, project: Path, database_env: dict[str, str]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import bake_project, run, uv
+from tests.conftest import SUITE_TIMEOUT, bake_project, run, uv
 from tests.servers import MariaDBServer, PostgresServer, RedisServer
 
 pytestmark = pytest.mark.slow
@@ -27,8 +27,8 @@ class Baked:
     path: Path
     env: dict[str, str]
 
-    def run(self, *command: str, env: dict[str, str] | None = None) -> str:
-        return run(uv(), "run", *command, cwd=self.path, env={**self.env, **(env or {})}).stdout
+    def run(self, *command: str, timeout: float = 600) -> str:
+        return run(uv(), "run", *command, cwd=self.path, env=self.env, timeout=timeout).stdout
 
 
 # Readable id -> answers. Ids start with the database, so each `nox -s bake-<database>`
@@ -103,7 +103,7 @@ def test_migrations_round_trip_and_match_models(baked: Baked) -> None:
 
 
 def test_generated_suite_passes_with_coverage(baked: Baked) -> None:
-    output = baked.run("pytest", "-p", "no:cacheprovider")
+    output = baked.run("pytest", "-p", "no:cacheprovider", timeout=SUITE_TIMEOUT)
 
     assert " passed" in output
     assert "failed" not in output
@@ -132,7 +132,17 @@ def test_sqlite_all_on_suite_passes_on_the_lowest_direct_versions(
         "TEST_REDIS_URL": redis.url(len(VARIANTS) + 1),
     }
     run(uv(), "lock", cwd=project, env=env)
-    output = run(uv(), "run", "--locked", "pytest", "-p", "no:cacheprovider", cwd=project, env=env)
+    output = run(
+        uv(),
+        "run",
+        "--locked",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        cwd=project,
+        env=env,
+        timeout=SUITE_TIMEOUT,
+    )
 
     assert " passed" in output.stdout
     assert "failed" not in output.stdout

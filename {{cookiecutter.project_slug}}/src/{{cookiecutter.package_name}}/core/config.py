@@ -249,6 +249,19 @@ class GraphQLSettings(BaseModel):
 {%- endif %}
 
 
+class HttpClientSettings(BaseModel):
+    """Calls to other services through `core.http_client` (HttpClientDep)."""
+
+    # Each network step (connect, send, each read) waits this long at most.
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    # A whole call, retries and their backoff included, ends within this.
+    budget_seconds: float = Field(default=10.0, gt=0)
+    # Consecutive failures (transport errors, 5xx) of one upstream that open its breaker,
+    # and how long it stays open before a trial call.
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=30.0, gt=0)
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     json_format: bool | None = Field(
@@ -300,6 +313,7 @@ class Settings(BaseSettings):
 {%- if cookiecutter.graphql == "yes" %}
     graphql: GraphQLSettings = Field(default_factory=GraphQLSettings)
 {%- endif %}
+    http_client: HttpClientSettings = Field(default_factory=HttpClientSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 {%- if cookiecutter.use_sentry == "yes" %}

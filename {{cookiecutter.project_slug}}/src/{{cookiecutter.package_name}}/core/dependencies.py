@@ -27,6 +27,7 @@ from taskiq import AsyncBroker
 from {{ cookiecutter.package_name }}.core.cache import Cache
 from {{ cookiecutter.package_name }}.core.config import RateLimitSettings, Settings
 from {{ cookiecutter.package_name }}.core.db import ReadSession, commit
+from {{ cookiecutter.package_name }}.core.http_client import HttpClient
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter, client_address
 from {{ cookiecutter.package_name }}.core.resources import resources_of
 from {{ cookiecutter.package_name }}.core.security import PasswordHasher
@@ -107,6 +108,13 @@ async def get_mailer(request: Request) -> Mailer:
 
 
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
+
+
+async def get_http_client(request: Request) -> HttpClient:
+    return resources_of(request.app).http_client
+
+
+HttpClientDep = Annotated[HttpClient, Depends(get_http_client)]
 {%- if cookiecutter.use_redis == "yes" %}
 
 

@@ -23,6 +23,8 @@ from {{ cookiecutter.package_name }}.core.tracing import add_trace_context
 {%- endif %}
 
 REQUEST_ID_KEY = "request_id"
+# Read from requests, sent back on responses and passed on in calls to other services.
+REQUEST_ID_HEADER = "X-Request-ID"
 # Their debug lines carry SQL parameters or request data: never below INFO.
 CHATTY_LOGGERS = ("aiosqlite", "asyncio", "multipart", "python_multipart")
 # Bounds what one error writes: a request's stack is deep, and the innermost frames tell.

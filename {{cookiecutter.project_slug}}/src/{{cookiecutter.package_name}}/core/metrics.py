@@ -56,6 +56,27 @@ class HttpMetrics:
             ("method", "route"),
             registry=self.registry,
         )
+        # `upstream` is host:port of the services this one calls, a set the code fixes.
+        self.upstream_requests = Counter(
+            "http_client_requests",
+            "Calls to other services, by upstream, method and outcome (2xx..5xx, timeout, "
+            "error, circuit_open).",
+            ("upstream", "method", "outcome"),
+            registry=self.registry,
+        )
+        self.upstream_duration = Histogram(
+            "http_client_request_duration_seconds",
+            "Time for one call to another service to answer or fail.",
+            ("upstream",),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.upstream_circuit = Gauge(
+            "http_client_circuit_state",
+            "Each upstream's circuit breaker: 0 closed, 1 half-open, 2 open.",
+            ("upstream",),
+            registry=self.registry,
+        )
 {%- if cookiecutter.graphql == "yes" %}
         self.graphql_fields = Counter(
             "graphql_fields",
@@ -97,6 +118,16 @@ class HttpMetrics:
     def graphql_field_answered(self, operation: str, outcome: str) -> None:
         self.graphql_fields.labels(operation, outcome).inc()
 {%- endif %}
+
+    def upstream_called(
+        self, upstream: str, method: str, outcome: str, duration_seconds: float
+    ) -> None:
+        self.upstream_requests.labels(upstream, _method_label(method), outcome).inc()
+        if outcome != "circuit_open":
+            self.upstream_duration.labels(upstream).observe(duration_seconds)
+
+    def circuit_changed(self, upstream: str, state: int) -> None:
+        self.upstream_circuit.labels(upstream).set(state)
 
     def _in_progress_of(self, method: str) -> Gauge:
         gauge = self._in_progress.get(method)

@@ -14,10 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.core.deprecation import SCOPE_KEY as DEPRECATION_KEY
 from {{ cookiecutter.package_name }}.core.errors import internal_error_response, problem_response
-from {{ cookiecutter.package_name }}.core.logging import REQUEST_ID_KEY
+from {{ cookiecutter.package_name }}.core.logging import REQUEST_ID_HEADER, REQUEST_ID_KEY
 from {{ cookiecutter.package_name }}.core.resources import resources_of
 
-REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is echoed only when it is short and harmless in logs and headers.
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 SECURITY_HEADERS = {

@@ -38,6 +38,7 @@ from {{ cookiecutter.package_name }}.core.db import (
     create_read_sessionmaker,
     create_sessionmaker,
 )
+from {{ cookiecutter.package_name }}.core.http_client import HttpClient
 {%- if cookiecutter.task_queue == "taskiq" %}
 from {{ cookiecutter.package_name }}.core.job_queue import create_broker
 {%- endif %}
@@ -67,6 +68,7 @@ class Resources:
     rate_limiter: RateLimiter
     cache: Cache
     metrics: HttpMetrics
+    http_client: HttpClient
     mailer: Mailer
 {%- if cookiecutter.use_redis == "yes" %}
     redis: Redis
@@ -103,6 +105,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             await check_database(engine, timeout_seconds=settings.db.connect_timeout_seconds)
         password_hasher = PasswordHasher(settings)
         stack.callback(password_hasher.close)
+        metrics = HttpMetrics(engine)
+        http_client = HttpClient(settings.http_client, metrics)
+        stack.push_async_callback(http_client.aclose)
 {%- if cookiecutter.use_redis == "yes" %}
         redis = create_redis(settings)
         stack.push_async_callback(redis.aclose)
@@ -134,7 +139,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             password_hasher=password_hasher,
             rate_limiter=rate_limiter,
             cache=cache,
-            metrics=HttpMetrics(engine),
+            metrics=metrics,
+            http_client=http_client,
             mailer=mailer,
 {%- if cookiecutter.use_redis == "yes" %}
             redis=redis,

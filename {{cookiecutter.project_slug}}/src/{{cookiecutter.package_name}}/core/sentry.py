@@ -9,6 +9,9 @@ import sentry_sdk
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
+{%- if cookiecutter.graphql == "yes" %}
+from sentry_sdk.integrations.strawberry import StrawberryIntegration
+{%- endif %}
 from structlog.typing import EventDict, WrappedLogger
 
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -40,6 +43,11 @@ def setup(settings: Settings) -> None:
             # theirs in `record_breadcrumb`); events come from `capture_logged_exception`.
             LoggingIntegration(level=logging.INFO, event_level=None),
         ],
+{%- if cookiecutter.graphql == "yes" %}
+        # It would attach GraphQL documents to events; a failed resolver is logged with its
+        # traceback, which `capture_logged_exception` reports like any other error.
+        disabled_integrations=[StrawberryIntegration()],
+{%- endif %}
     )
 
 
