@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 import structlog
@@ -54,6 +55,15 @@ def client_settings(**values: float) -> HttpClientSettings:
     return HttpClientSettings(**{"timeout_seconds": 2.0, "budget_seconds": 10.0, **values})
 
 
+@asynccontextmanager
+async def client_with(metrics: HttpMetrics, **values: float) -> AsyncIterator[HttpClient]:
+    client = HttpClient(client_settings(**values), metrics)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
 @pytest.fixture
 async def metrics(engine: AsyncEngine) -> HttpMetrics:
     return HttpMetrics(engine)
@@ -61,9 +71,8 @@ async def metrics(engine: AsyncEngine) -> HttpMetrics:
 
 @pytest.fixture
 async def http_client(metrics: HttpMetrics) -> AsyncIterator[HttpClient]:
-    client = HttpClient(client_settings(breaker_failures=100), metrics)
-    yield client
-    await client.aclose()
+    async with client_with(metrics, breaker_failures=100) as client:
+        yield client
 
 
 async def test_a_get_that_fails_with_503_is_retried_until_it_succeeds(
@@ -114,12 +123,9 @@ async def test_redirects_are_returned_not_followed(
 async def test_a_slow_upstream_times_out_on_every_attempt(
     metrics: HttpMetrics, upstream: Upstream
 ) -> None:
-    client = HttpClient(client_settings(timeout_seconds=0.2), metrics)
-    try:
+    async with client_with(metrics, timeout_seconds=0.2) as client:
         with pytest.raises(UpstreamUnavailableError):
             await client.get(f"{upstream.url}/slow/5")
-    finally:
-        await client.aclose()
 
     assert upstream.calls["/slow/5"] == RETRY_ATTEMPTS
     host = upstream.url.removeprefix("http://")
@@ -130,12 +136,9 @@ async def test_a_slow_upstream_times_out_on_every_attempt(
 async def test_the_budget_ends_a_call_and_its_retries(
     metrics: HttpMetrics, upstream: Upstream
 ) -> None:
-    client = HttpClient(client_settings(timeout_seconds=5.0, budget_seconds=0.3), metrics)
-    try:
+    async with client_with(metrics, timeout_seconds=5.0, budget_seconds=0.3) as client:
         with pytest.raises(UpstreamUnavailableError):
             await client.get(f"{upstream.url}/slow/3")
-    finally:
-        await client.aclose()
 
     assert upstream.calls["/slow/3"] == 1
 
@@ -175,9 +178,8 @@ async def test_calls_carry_the_trace_context_of_the_current_span(
 async def test_the_breaker_opens_fails_fast_and_closes_after_a_good_trial(
     metrics: HttpMetrics, upstream: Upstream
 ) -> None:
-    client = HttpClient(client_settings(breaker_failures=2, breaker_reset_seconds=0.2), metrics)
     host = upstream.url.removeprefix("http://")
-    try:
+    async with client_with(metrics, breaker_failures=2, breaker_reset_seconds=0.2) as client:
         for _ in range(2):
             assert (await client.get(f"{upstream.url}/status/500")).status_code == 500
         assert client.breaker(upstream.url).state is BreakerState.OPEN
@@ -193,8 +195,6 @@ async def test_the_breaker_opens_fails_fast_and_closes_after_a_good_trial(
 
         await asyncio.sleep(0.25)
         assert (await client.get(f"{upstream.url}/ok")).status_code == 200
-    finally:
-        await client.aclose()
 
     assert client.breaker(upstream.url).state is BreakerState.CLOSED
     assert _sample(metrics.render().decode(), "http_client_circuit_state", upstream=host) == 0
